@@ -1,0 +1,176 @@
+"""The one generation interface the server, training and eval talk to.
+
+Two implementations: :class:`codegen.core.transformers_engine.TransformersEngine`
+(a real model) and :class:`FakeEngine` (deterministic, for protocol tests).
+This module imports no torch, so it is cheap to import everywhere.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from .fim import TINY, FimFormat
+
+StopFn = Callable[[str], "int | None"]
+"""Called with the text generated so far; returns the index to cut it at to stop, or None."""
+
+
+class CancelToken:
+    """A flag the engine checks before every decoding step."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+@dataclass
+class GenerationConfig:
+    max_new_tokens: int = 64
+    temperature: float = 0.0
+    """0 means greedy."""
+    top_p: float = 1.0
+    stop: Sequence[str] = ()
+    """Generation ends at the first occurrence of any of these; the text is cut before it."""
+    stop_fn: StopFn | None = None
+    seed: int | None = None
+    use_cache_reuse: bool = True
+    """Reuse the key/value cache of the previous call's longest common token prefix."""
+
+
+@dataclass
+class GenerationStats:
+    prompt_tokens: int = 0
+    reused_tokens: int = 0
+    """Prompt tokens whose keys/values came from the previous call."""
+    new_tokens: int = 0
+    time_to_first_token_ms: float = 0.0
+    total_ms: float = 0.0
+
+
+@dataclass
+class GenerationResult:
+    text: str
+    finish_reason: str
+    """One of ``stop`` (stop string or callable), ``eos``, ``length``, ``cancelled``."""
+    stats: GenerationStats = field(default_factory=GenerationStats)
+
+
+@dataclass
+class TokenScore:
+    text: str
+    """The token's decoded text."""
+    start: int
+    """Character offset of the token in the scored text."""
+    end: int
+    logprob: float
+    """log p(token | everything before it)."""
+    top_text: str
+    """The token the model preferred most at this position."""
+    top_logprob: float
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """Generate text and score tokens with one loaded model."""
+
+    fim: FimFormat
+    name: str
+
+    def generate(
+        self, prompt: str, config: GenerationConfig, cancel: CancelToken | None = None
+    ) -> GenerationResult: ...
+
+    def score(self, text: str) -> list[TokenScore]:
+        """Log-probability of every token of ``text`` (the first token is scored from BOS or
+        omitted), in one forward pass."""
+        ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+def apply_stop_rules(text: str, config: GenerationConfig) -> tuple[str, bool]:
+    """Cut ``text`` at the first stop string or where ``stop_fn`` says; ``(text, stopped)``."""
+    cut = len(text)
+    for stop in config.stop:
+        if stop:
+            idx = text.find(stop)
+            if idx != -1:
+                cut = min(cut, idx)
+    if config.stop_fn is not None:
+        idx = config.stop_fn(text[:cut])
+        if idx is not None:
+            cut = min(cut, max(0, idx))
+    return text[:cut], cut < len(text)
+
+
+class FakeEngine:
+    """A deterministic engine for protocol tests: no model, predictable answers.
+
+    By default it "completes" by returning ``reply`` (or, when ``reply`` is None,
+    a line derived from the prompt's last prefix line). ``delay_per_token_s``
+    simulates decoding time so that cancellation and supersession can be tested;
+    ``calls`` counts full generations.
+    """
+
+    def __init__(
+        self,
+        reply: str | None = "return 42\n",
+        fim: FimFormat = TINY,
+        delay_per_token_s: float = 0.0,
+        tokens_per_reply: int = 8,
+    ) -> None:
+        self.fim = fim
+        self.name = "fake"
+        self.reply = reply
+        self.delay_per_token_s = delay_per_token_s
+        self.tokens_per_reply = tokens_per_reply
+        self.calls = 0
+        self.cancelled_calls = 0
+        self._lock = threading.Lock()
+
+    def generate(
+        self, prompt: str, config: GenerationConfig, cancel: CancelToken | None = None
+    ) -> GenerationResult:
+        start = time.perf_counter()
+        with self._lock:
+            self.calls += 1
+        text = self.reply if self.reply is not None else "pass\n"
+        steps = min(config.max_new_tokens, self.tokens_per_reply)
+        for _ in range(steps):
+            if cancel is not None and cancel.cancelled:
+                with self._lock:
+                    self.cancelled_calls += 1
+                ms = (time.perf_counter() - start) * 1000
+                return GenerationResult("", "cancelled", GenerationStats(total_ms=ms))
+            if self.delay_per_token_s:
+                time.sleep(self.delay_per_token_s)
+        text, stopped = apply_stop_rules(text, config)
+        ms = (time.perf_counter() - start) * 1000
+        stats = GenerationStats(
+            prompt_tokens=self.count_tokens(prompt),
+            new_tokens=steps,
+            time_to_first_token_ms=ms / max(steps, 1),
+            total_ms=ms,
+        )
+        return GenerationResult(text, "stop" if stopped else "length", stats)
+
+    def score(self, text: str) -> list[TokenScore]:
+        scores: list[TokenScore] = []
+        pos = 0
+        for word in text.split(" "):
+            scores.append(TokenScore(word, pos, pos + len(word), -1.0, word, -1.0))
+            pos += len(word) + 1
+        return scores
+
+    def count_tokens(self, text: str) -> int:
+        return (len(text) + 3) // 4

@@ -1,0 +1,59 @@
+"""Shared fixtures: tiny random models built locally in seconds (nothing is downloaded)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Never touch the network from tests, and keep torch to the two CI cores.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random 2-layer Llama with a byte-level BPE tokenizer and FIM sentinels."""
+    from codegen.core.tiny import make_random_model
+
+    return make_random_model(tmp_path_factory.mktemp("tiny-model"), seed=0)
+
+
+@pytest.fixture(scope="session")
+def other_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Another random tiny model with a different shape (for adapter-mismatch tests)."""
+    from codegen.core.tiny import make_random_model
+
+    return make_random_model(tmp_path_factory.mktemp("other-model"), hidden=96, layers=3, seed=1)
+
+
+def make_lora_adapter(base_dir: Path, out_dir: Path, seed: int) -> Path:
+    """A LoRA adapter on all linear layers with non-zero weights, so it changes outputs."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from codegen.core.model import config_fingerprint
+    from codegen.core.tiny import write_codegen_json
+
+    base = AutoModelForCausalLM.from_pretrained(base_dir)
+    model = get_peft_model(base, LoraConfig(r=4, lora_alpha=8, target_modules="all-linear"))
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if "lora_B" in name:
+                param.normal_(0, 0.5)
+    model.save_pretrained(out_dir)
+    write_codegen_json(
+        out_dir, base_model=str(base_dir), base_fingerprint=config_fingerprint(base.config)
+    )
+    return out_dir
+
+
+@pytest.fixture(scope="session")
+def lora_adapters(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Two different LoRA adapters for ``tiny_model_dir``."""
+    root = tmp_path_factory.mktemp("adapters")
+    return [make_lora_adapter(tiny_model_dir, root / f"a{i}", seed=i) for i in range(2)]

@@ -1,0 +1,67 @@
+"""``codegen-train``: pretrain a small model, build training data, fine-tune, merge."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from codegen.core.cli_errors import run_cli
+
+PROG = "codegen-train"
+
+
+def _add_pretrain(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "pretrain",
+        help="train a small FIM code model (and its tokenizer) from scratch",
+        description="Train a byte-level BPE tokenizer with FIM sentinels and a small Llama "
+        "model with a fill-in-the-middle objective. This is how builtin:tiny is made.",
+    )
+    p.add_argument(
+        "--corpus",
+        help="directory of .py files or a text file (default: this interpreter's standard library)",
+    )
+    p.add_argument("--out", required=True, help="output model directory")
+    p.add_argument("--max-minutes", type=float, default=5.0, help="wall-clock training budget")
+    p.add_argument("--hidden", type=int, default=192, help="hidden size of the model")
+    p.add_argument("--layers", type=int, default=4, help="number of transformer layers")
+    p.add_argument("--vocab-size", type=int, default=2048, help="BPE vocabulary size")
+    p.add_argument("--seed", type=int, default=1234, help="random seed")
+    p.set_defaults(func=_run_pretrain)
+
+
+def _run_pretrain(args: argparse.Namespace) -> int:
+    from codegen.core.builtin import progress_bar
+    from codegen.core.pretrain import PretrainConfig, pretrain
+
+    config = PretrainConfig(
+        corpus=args.corpus,
+        max_minutes=args.max_minutes,
+        hidden=args.hidden,
+        layers=args.layers,
+        vocab_size=args.vocab_size,
+        seed=args.seed,
+    )
+    print(f"{PROG}: pretrain config: {json.dumps(vars(config))}", file=sys.stderr)
+    with progress_bar(config.max_minutes * 60) as report:
+        metrics = pretrain(args.out, config, progress=report)
+    print(json.dumps({k: v for k, v in metrics.items() if k != "config"}, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_pretrain(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return run_cli(lambda: args.func(args), PROG)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
