@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m codegen.demo
+	$(PY) -m codegen.core.demo
 
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider tests

@@ -1,0 +1,1 @@
+"""codegen.core: model runtime (loading, FIM formats, generation engine), syntax helpers."""
