@@ -37,7 +37,7 @@ test-model: $(STAMP)
 	$(PY) -m pytest -q tests/model
 
 bench: $(STAMP)
-	@for f in bench/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+	@for f in bench/bench_*.py bench/gpu.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check core server training eval bench tests codegen

@@ -1,0 +1,252 @@
+"""GPU figures for real architectures with random weights (no download).
+
+Builds Qwen2.5-Coder-1.5B and 7B shaped models from their published configs,
+saves them, loads them in 4-bit (NF4 + double quantization) and measures:
+
+- 4-bit load memory (allocated after load; peak during load on CUDA);
+- inline-completion latency p50/p95: 1,500-token prompt, 64 new tokens, with and
+  without KV-cache reuse (the keystroke case: same prompt plus one character);
+- generation tokens/s;
+- QLoRA training tokens/s and peak memory at 2,048-token sequences.
+
+On a machine without CUDA it runs the same code at tiny sizes (``--sizes tiny``
+is the default there), so `make bench` keeps it working. Prints JSON.
+
+    python bench/gpu.py                       # cuda: 1.5b and 7b; cpu: tiny
+    python bench/gpu.py --sizes 1.5b --rounds 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import statistics
+import tempfile
+import time
+from typing import Any
+
+SHAPES: dict[str, dict[str, Any]] = {
+    "1.5b": dict(
+        vocab_size=151936,
+        hidden_size=1536,
+        intermediate_size=8960,
+        num_hidden_layers=28,
+        num_attention_heads=12,
+        num_key_value_heads=2,
+        max_position_embeddings=32768,
+        rope_theta=1000000.0,
+        tie_word_embeddings=True,
+    ),
+    "7b": dict(
+        vocab_size=152064,
+        hidden_size=3584,
+        intermediate_size=18944,
+        num_hidden_layers=28,
+        num_attention_heads=28,
+        num_key_value_heads=4,
+        max_position_embeddings=32768,
+        rope_theta=1000000.0,
+        tie_word_embeddings=False,
+    ),
+    "tiny": dict(
+        vocab_size=2048,
+        hidden_size=128,
+        intermediate_size=344,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=4096,
+        tie_word_embeddings=True,
+    ),
+}
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _memory(device: str) -> dict[str, float]:
+    import torch
+
+    if device != "cuda":
+        return {}
+    return {
+        "allocated_gib": round(torch.cuda.memory_allocated() / 2**30, 2),
+        "peak_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2),
+    }
+
+
+def build(shape: str, out: str) -> None:
+    import torch
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    torch.manual_seed(0)
+    with torch.device("cpu"):
+        model = Qwen2ForCausalLM(Qwen2Config(**SHAPES[shape])).to(torch.bfloat16)
+    model.save_pretrained(out)
+    del model
+    gc.collect()
+
+
+def load_4bit(path: str, device: str) -> Any:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from codegen.core.model import _quantization_config
+
+    return AutoModelForCausalLM.from_pretrained(
+        path,
+        quantization_config=_quantization_config("4bit", device),
+        device_map={"": 0 if device == "cuda" else "cpu"},
+        dtype=torch.bfloat16 if device == "cuda" else torch.float32,
+    )
+
+
+def latency(model: Any, device: str, prompt_tokens: int, new_tokens: int, rounds: int) -> dict:
+    """Keystroke latency through the project's engine (the same code the server runs)."""
+    import torch
+
+    from codegen.core.engine import GenerationConfig
+    from codegen.core.fim import QWEN
+    from codegen.core.model import LoadedModel
+    from codegen.core.transformers_engine import TransformersEngine
+
+    class IdTokenizer:  # random weights need no real tokenizer: one character = one token
+        eos_token_id = 0
+
+        def encode(self, text: str, add_special_tokens: bool = True) -> list[int]:
+            return [3 + (ord(c) % 1000) for c in text]
+
+        def decode(self, ids: list[int]) -> str:
+            return "".join(chr(97 + i % 26) for i in ids)
+
+        def __call__(self, text: str, **_: Any) -> dict:
+            return {"input_ids": self.encode(text), "offset_mapping": []}
+
+    loaded = LoadedModel(model, IdTokenizer(), QWEN, "random", "", device, "4bit", "")
+    engine = TransformersEngine(loaded)
+    engine._stop_ids = set()  # random weights: never stop early, always decode new_tokens
+    base = "".join(chr(32 + (i * 7919) % 90) for i in range(prompt_tokens))
+    hot_cfg = GenerationConfig(max_new_tokens=new_tokens)
+    cold_cfg = GenerationConfig(max_new_tokens=new_tokens, use_cache_reuse=False)
+    hot, cold, hot_ttft, cold_ttft, tps = [], [], [], [], []
+    for i in range(rounds + 1):
+        engine.generate(base + "x" * i, hot_cfg)
+        if device == "cuda":
+            torch.cuda.synchronize()
+        a = engine.generate(base + "x" * (i + 1), hot_cfg)
+        b = engine.generate(base + "x" * (i + 1), cold_cfg)
+        if i == 0:
+            continue  # warm-up round
+        hot.append(a.stats.total_ms)
+        cold.append(b.stats.total_ms)
+        hot_ttft.append(a.stats.time_to_first_token_ms)
+        cold_ttft.append(b.stats.time_to_first_token_ms)
+        decode_ms = a.stats.total_ms - a.stats.time_to_first_token_ms
+        tps.append((a.stats.new_tokens - 1) / max(decode_ms / 1000, 1e-9))
+    return {
+        "prompt_tokens": prompt_tokens,
+        "new_tokens": new_tokens,
+        "with_reuse_ms": {
+            "p50": round(statistics.median(hot), 1),
+            "p95": round(_percentile(hot, 0.95), 1),
+        },
+        "without_reuse_ms": {
+            "p50": round(statistics.median(cold), 1),
+            "p95": round(_percentile(cold, 0.95), 1),
+        },
+        "ttft_with_reuse_ms_p50": round(statistics.median(hot_ttft), 1),
+        "ttft_without_reuse_ms_p50": round(statistics.median(cold_ttft), 1),
+        "generation_tokens_per_s": round(statistics.median(tps), 1),
+    }
+
+
+def qlora(model: Any, device: str, seq_len: int, steps: int) -> dict:
+    import torch
+    from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
+
+    model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=True)
+    model = get_peft_model(model, LoraConfig(r=16, lora_alpha=32, target_modules="all-linear"))
+    params = [p for p in model.parameters() if p.requires_grad]
+    if device == "cuda":
+        import bitsandbytes as bnb
+
+        optimizer = bnb.optim.PagedAdamW8bit(params, lr=1e-4)
+        torch.cuda.reset_peak_memory_stats()
+    else:
+        optimizer = torch.optim.AdamW(params, lr=1e-4)
+    vocab = model.config.vocab_size
+    x = torch.randint(3, vocab, (1, seq_len), device=model.device)
+    times = []
+    for step in range(steps + 1):
+        start = time.perf_counter()
+        loss = model(input_ids=x, labels=x).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        if device == "cuda":
+            torch.cuda.synchronize()
+        if step:  # the first step compiles kernels and allocates: not representative
+            times.append(time.perf_counter() - start)
+    out = {"seq_len": seq_len, "train_tokens_per_s": round(seq_len / statistics.median(times), 1)}
+    if device == "cuda":
+        out["peak_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
+    return out
+
+
+def run(shape: str, device: str, args: argparse.Namespace) -> dict:
+    import torch
+
+    result: dict[str, Any] = {"shape": shape}
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        build(shape, tmp)
+        result["build_s"] = round(time.perf_counter() - t0, 1)
+        if device == "cuda":
+            torch.cuda.empty_cache()
+            torch.cuda.reset_peak_memory_stats()
+        t0 = time.perf_counter()
+        model = load_4bit(tmp, device)
+        result["load_4bit_s"] = round(time.perf_counter() - t0, 1)
+        result["load_4bit_memory"] = {
+            "footprint_gib": round(model.get_memory_footprint() / 2**30, 3),
+            **_memory(device),
+        }
+        prompt = args.prompt_tokens if shape != "tiny" or device == "cuda" else 256
+        result["inline_completion"] = latency(model, device, prompt, args.new_tokens, args.rounds)
+        seq = args.train_seq if shape != "tiny" or device == "cuda" else 256
+        result["qlora"] = qlora(model, device, seq, args.train_steps)
+        del model
+        gc.collect()
+        if device == "cuda":
+            torch.cuda.empty_cache()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default=None, help="comma list of 1.5b,7b,tiny")
+    parser.add_argument("--rounds", type=int, default=8, help="keystrokes timed per size")
+    parser.add_argument("--prompt-tokens", type=int, default=1500, help="completion prompt length")
+    parser.add_argument("--new-tokens", type=int, default=64, help="tokens generated per call")
+    parser.add_argument("--train-seq", type=int, default=2048, help="QLoRA sequence length")
+    parser.add_argument("--train-steps", type=int, default=5, help="QLoRA steps timed")
+    args = parser.parse_args()
+
+    import torch
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    sizes = (args.sizes or ("1.5b,7b" if device == "cuda" else "tiny")).split(",")
+    env = {"device": device, "torch": torch.__version__}
+    if device == "cuda":
+        env["gpu"] = torch.cuda.get_device_name(0)
+    else:
+        args.rounds = min(args.rounds, 3)
+    results = [run(size.strip(), device, args) for size in sizes]
+    print(json.dumps({"bench": "gpu", **env, "results": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
