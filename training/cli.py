@@ -50,10 +50,55 @@ def _run_pretrain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_data(sub: argparse._SubParsersAction) -> None:
+    from .data_cli import add_data_arguments, run_data
+
+    p = sub.add_parser(
+        "data",
+        help="turn folders, git repos, JSONL files or saved datasets into training examples",
+        description="Filter, deduplicate, redact secrets, decontaminate against HumanEval, split "
+        "by file and build FIM, docstring and fix examples; writes an HF dataset, stats.json "
+        "and manifest.jsonl (one row per input file).",
+    )
+    add_data_arguments(p)
+    p.set_defaults(func=run_data)
+
+
+def _add_sft(sub: argparse._SubParsersAction) -> None:
+    from .sft_cli import add_sft_arguments, run_sft
+
+    p = sub.add_parser(
+        "sft",
+        help="fine-tune a LoRA (or QLoRA) adapter on codegen-train data output",
+        description="LoRA on all linear layers of the base (--quantize 4bit: QLoRA), packed "
+        "examples with loss on completions only, FIM exact match on held-out files at every "
+        "evaluation; writes a PEFT adapter with codegen.json that codegen-lsp and codegen-eval "
+        "load with --adapter DIR.",
+    )
+    add_sft_arguments(p)
+    p.set_defaults(func=run_sft)
+
+
+def _add_merge(sub: argparse._SubParsersAction) -> None:
+    from .sft_cli import add_merge_arguments, run_merge
+
+    p = sub.add_parser(
+        "merge",
+        help="merge an adapter into its 16/32-bit base and save a plain model",
+        description="Load the base unquantized (never 4-bit), fold the LoRA adapter into its "
+        "weights and save model, tokenizer and codegen.json to a new directory.",
+    )
+    add_merge_arguments(p)
+    p.set_defaults(func=run_merge)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_pretrain(sub)
+    _add_data(sub)
+    _add_sft(sub)
+    _add_merge(sub)
     return parser
 
 
