@@ -23,7 +23,13 @@ def _add_pretrain(sub: argparse._SubParsersAction) -> None:
         help="directory of .py files or a text file (default: this interpreter's standard library)",
     )
     p.add_argument("--out", required=True, help="output model directory")
-    p.add_argument("--max-minutes", type=float, default=5.0, help="wall-clock training budget")
+    p.add_argument("--max-minutes", type=float, default=8.0, help="wall-clock cap on training")
+    p.add_argument(
+        "--max-tokens",
+        type=int,
+        default=1_200_000,
+        help="token budget (training ends at this or --max-minutes, whichever comes first)",
+    )
     p.add_argument("--hidden", type=int, default=192, help="hidden size of the model")
     p.add_argument("--layers", type=int, default=4, help="number of transformer layers")
     p.add_argument("--vocab-size", type=int, default=2048, help="BPE vocabulary size")
@@ -38,13 +44,14 @@ def _run_pretrain(args: argparse.Namespace) -> int:
     config = PretrainConfig(
         corpus=args.corpus,
         max_minutes=args.max_minutes,
+        max_tokens=args.max_tokens,
         hidden=args.hidden,
         layers=args.layers,
         vocab_size=args.vocab_size,
         seed=args.seed,
     )
     print(f"{PROG}: pretrain config: {json.dumps(vars(config))}", file=sys.stderr)
-    with progress_bar(config.max_minutes * 60) as report:
+    with progress_bar() as report:
         metrics = pretrain(args.out, config, progress=report)
     print(json.dumps({k: v for k, v in metrics.items() if k != "config"}, indent=2))
     return 0
