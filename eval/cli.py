@@ -67,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fim-format", default=None, help="override the model's FIM format")
     _add_scoring(p)
 
+    p = sub.add_parser("fim", help="FIM exact match on the held-out files of codegen-train data")
+    _add_model(p, n=1, max_tokens=64)
+    p.add_argument("--data", required=True, type=Path, help="a codegen-train data --out dir")
+    p.add_argument("--out", required=True, type=Path, help="run directory to write")
+
     p = sub.add_parser("compare", help="pass@k of two runs side by side, and a PNG plot")
     p.add_argument("a", type=Path, help="first run directory (the baseline)")
     p.add_argument("b", type=Path, help="second run directory")
@@ -82,6 +87,8 @@ def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "compare":
         return _compare(args)
+    if args.command == "fim":
+        return _repo_fim(args)
     from . import runs
 
     if args.command == "samples":
@@ -132,6 +139,18 @@ def _load_engine(args: argparse.Namespace):
         device=args.device,
         fim_format=getattr(args, "fim_format", None),
     )
+
+
+def _repo_fim(args: argparse.Namespace) -> int:
+    from .repo_fim import run_repo_fim
+
+    config = {"model": args.model, "adapter": args.adapter, "quantize": args.quantize,
+              "data": str(args.data), "limit": args.limit}  # fmt: skip
+    metrics = run_repo_fim(
+        _load_engine(args), args.data, args.out, args.max_new_tokens, args.limit, config
+    )
+    print(f"exact_match={metrics['exact_match']:.4f}  ({metrics['tasks']} holes) -> {args.out}")
+    return 0
 
 
 def _compare(args: argparse.Namespace) -> int:

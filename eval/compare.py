@@ -44,6 +44,8 @@ def compare_runs(a: Run, b: Run) -> Comparison:
         {k for k in (*a.metrics, *b.metrics) if k.startswith("pass@")},
         key=lambda k: int(k.split("@")[1]),
     )
+    if "exact_match" in a.metrics or "exact_match" in b.metrics:
+        keys.append("exact_match")
     rows = [(k, a.metrics.get(k), b.metrics.get(k)) for k in keys]
     common = [t for t in a.solved if t in b.solved]
     gained = [t for t in common if b.solved[t] and not a.solved[t]]
