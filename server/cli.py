@@ -1,0 +1,112 @@
+"""``codegen-lsp``: start the language server on stdio or TCP.
+
+Flags give the defaults for options the client may override through
+``initializationOptions`` or ``workspace/didChangeConfiguration``.
+Argument parsing imports neither pygls nor torch, so ``--help`` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from codegen.core.cli_errors import run_cli
+from codegen.core.errors import ConfigError
+
+PROG = "codegen-lsp"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Language server for codegen: fill-in-the-middle inline completions "
+        "(textDocument/inlineCompletion) from a local model.",
+    )
+    transport = parser.add_mutually_exclusive_group()
+    transport.add_argument(
+        "--stdio", action="store_true", help="talk LSP over stdin/stdout (the default)"
+    )
+    transport.add_argument("--tcp", metavar="HOST:PORT", help="listen for one client on HOST:PORT")
+    parser.add_argument(
+        "--model",
+        default="builtin:tiny",
+        help="Hugging Face model id, local model directory, or builtin:tiny (default)",
+    )
+    parser.add_argument("--adapter", help="LoRA adapter directory to load on top of the model")
+    parser.add_argument(
+        "--quantize",
+        choices=("4bit", "8bit", "none"),
+        default="none",
+        help="load the weights quantized with bitsandbytes (default: none)",
+    )
+    parser.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="where the model runs; auto picks cuda when available",
+    )
+    parser.add_argument(
+        "--fim-format", help="override the detected fill-in-the-middle format (e.g. qwen)"
+    )
+    parser.add_argument("--log-file", help="write the server log to this file (default: stderr)")
+    parser.add_argument(
+        "--log-level",
+        default="WARNING",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        help="log verbosity (default: WARNING)",
+    )
+    # Testing and benchmarking only: a deterministic fake engine (--model fake:REPLY).
+    parser.add_argument("--fake-delay-ms", type=float, default=0.0, help=argparse.SUPPRESS)
+    parser.add_argument("--fake-load-ms", type=float, default=0.0, help=argparse.SUPPRESS)
+    parser.add_argument("--fake-tokens", type=int, default=8, help=argparse.SUPPRESS)
+    return parser
+
+
+def parse_tcp(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"--tcp wants HOST:PORT (e.g. 127.0.0.1:2087), got {value!r}")
+    return host or "127.0.0.1", int(port)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return run_cli(lambda: serve(args), PROG)
+
+
+def serve(args: argparse.Namespace) -> int:
+    tcp = parse_tcp(args.tcp) if args.tcp else None
+    handler: logging.Handler = (
+        logging.FileHandler(args.log_file) if args.log_file else logging.StreamHandler(sys.stderr)
+    )
+    logging.basicConfig(
+        level=getattr(logging, args.log_level),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=[handler],
+    )
+    from .app import create_server
+    from .engine_host import FakeSettings
+    from .options import ModelOptions, Options
+
+    defaults = Options(
+        model=ModelOptions(
+            model=args.model,
+            adapter=args.adapter,
+            quantize=args.quantize,
+            device=args.device,
+            fim_format=args.fim_format,
+        )
+    )
+    fake = FakeSettings(args.fake_delay_ms, args.fake_load_ms, args.fake_tokens)
+    server = create_server(defaults, fake)
+    logging.getLogger(__name__).info("resolved options: %s", defaults)
+    if tcp is not None:
+        server.start_tcp(*tcp)
+    else:
+        server.start_io()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""The server's options: a fully defaulted tree of small dataclasses.
+
+On the wire (``initializationOptions``, ``workspace/didChangeConfiguration``
+section ``codegen``) names are camelCase; in Python they are snake_case.
+:func:`parse_options` never raises: each invalid value is replaced by its
+default and described in a warning the server shows to the user.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from typing import Any, get_type_hints
+
+
+@dataclass
+class ModelOptions:
+    model: str = "builtin:tiny"
+    adapter: str | None = None
+    quantize: str = "none"
+    device: str = "auto"
+    fim_format: str | None = None
+
+
+@dataclass
+class SnippetOptions:
+    enabled: bool = True
+    max_tokens: int = 400
+    max_documents: int = 10
+    window_lines: int = 16
+    min_similarity: float = 0.2
+
+
+@dataclass
+class CompletionOptions:
+    enabled: bool = True
+    fallback: bool = False
+    """Also answer ``textDocument/completion`` with the suggestion as one item."""
+    max_context_tokens: int = 1500
+    prefix_ratio: float = 0.7
+    max_new_tokens: int = 96
+    max_lines: int = 12
+    max_blank_lines: int = 1
+    min_length: int = 2
+    """Drop suggestions with fewer non-blank characters than this."""
+    temperature: float = 0.0
+    seed: int | None = None
+    """Sampling seed (with temperature > 0), for reproducible suggestions."""
+    debounce_ms: int = 60
+    adaptive_debounce: bool = True
+    cache_size: int = 256
+    fim_order: str = "psm"
+    snippets: SnippetOptions = field(default_factory=SnippetOptions)
+
+
+@dataclass
+class AcceptanceLogOptions:
+    enabled: bool = False
+    path: str | None = None
+    """JSONL file; default ``~/.local/share/codegen/acceptance.jsonl``."""
+
+
+@dataclass
+class DocstringOptions:
+    style: str = "google"
+    """``google``, ``numpy`` or ``sphinx`` (JSDoc for JavaScript/TypeScript)."""
+    max_new_tokens: int = 40
+    """Per filled slot (the summary, each parameter, the return value)."""
+
+
+@dataclass
+class HintOptions:
+    enabled: bool = True
+    """Surprise hints on save and on ``codegen.checkFile``."""
+    z_threshold: float = 2.0
+    """A token is surprising when its log-probability is this many standard deviations
+    below the file's mean."""
+    min_margin: float = 3.0
+    """...and the model's favourite token is this much (nats) more likely than it."""
+    max_per_file: int = 5
+    syntax_errors: bool = True
+    """Tree-sitter syntax errors as diagnostics (no model)."""
+    syntax_debounce_ms: int = 300
+
+
+@dataclass
+class Options:
+    model: ModelOptions = field(default_factory=ModelOptions)
+    completion: CompletionOptions = field(default_factory=CompletionOptions)
+    acceptance_log: AcceptanceLogOptions = field(default_factory=AcceptanceLogOptions)
+    docstrings: DocstringOptions = field(default_factory=DocstringOptions)
+    hints: HintOptions = field(default_factory=HintOptions)
+
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "model.quantize": ("4bit", "8bit", "none"),
+    "model.device": ("auto", "cpu", "cuda"),
+    "completion.fimOrder": ("psm", "spm"),
+    "docstrings.style": ("google", "numpy", "sphinx"),
+}
+RANGES: dict[str, tuple[float, float]] = {
+    "completion.prefixRatio": (0.0, 1.0),
+    "completion.temperature": (0.0, 2.0),
+    "completion.snippets.minSimilarity": (0.0, 1.0),
+}
+
+
+def to_camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def to_snake(name: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
+
+
+def _check(path: str, value: Any, kind: Any) -> tuple[bool, Any]:
+    """(ok, converted value) for one leaf."""
+    optional = kind in (str | None, int | None)
+    if value is None:
+        return optional, None
+    if kind == int | None:
+        kind = int
+    if kind is bool:
+        return isinstance(value, bool), value
+    if kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        return ok, value
+    if kind is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        lo, hi = RANGES.get(path, (0.0, float("inf")))
+        return ok and lo <= value <= hi, float(value) if ok else value
+    if kind is str or optional:
+        ok = isinstance(value, str) and value in CHOICES.get(path, (value,))
+        return ok, value
+    return False, value
+
+
+def _merge(target: Any, data: Any, path: str, warnings: list[str]) -> None:
+    if not isinstance(data, dict):
+        warnings.append(f"option {path or 'codegen'} must be an object; ignoring it")
+        return
+    hints = get_type_hints(type(target))
+    for key, value in data.items():
+        name = to_snake(str(key))
+        where = f"{path}.{key}" if path else str(key)
+        if name not in hints or name.startswith("_"):
+            warnings.append(f"unknown option {where}; ignoring it")
+            continue
+        kind = hints[name]
+        if dataclasses.is_dataclass(kind):
+            _merge(getattr(target, name), value, where, warnings)
+            continue
+        ok, converted = _check(where, value, kind)
+        if ok:
+            setattr(target, name, converted)
+        else:
+            default = getattr(target, name)
+            hint = f" (one of {', '.join(CHOICES[where])})" if where in CHOICES else ""
+            warnings.append(f"invalid option {where}={value!r}{hint}; using {default!r}")
+
+
+def parse_options(data: Any, base: Options | None = None) -> tuple[Options, list[str]]:
+    """Options from wire data merged over ``base`` (defaults), and the warnings.
+
+    ``data`` may be the ``codegen`` section itself or an object holding it
+    under the key ``codegen``; None means "no change".
+    """
+    options = _deep_copy(base) if base is not None else Options()
+    warnings: list[str] = []
+    if data is None:
+        return options, warnings
+    if isinstance(data, dict) and isinstance(data.get("codegen"), dict):
+        data = data["codegen"]
+    _merge(options, data, "", warnings)
+    return options, warnings
+
+
+def _deep_copy(options: Options) -> Options:
+    return Options(
+        model=dataclasses.replace(options.model),
+        completion=dataclasses.replace(
+            options.completion, snippets=dataclasses.replace(options.completion.snippets)
+        ),
+        acceptance_log=dataclasses.replace(options.acceptance_log),
+        docstrings=dataclasses.replace(options.docstrings),
+        hints=dataclasses.replace(options.hints),
+    )
+
+
+def to_wire(options: Any) -> dict[str, Any]:
+    """The camelCase dictionary form of an options tree (for status and docs)."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(options):
+        value = getattr(options, f.name)
+        out[to_camel(f.name)] = to_wire(value) if dataclasses.is_dataclass(value) else value
+    return out
