@@ -21,8 +21,30 @@ $(STAMP): pyproject.toml
 	$(PIP) install -q -e ".[dev]"
 	touch $(STAMP)
 
+# The product tour, offline on CPU: every figure it prints is measured in this run.
+# Each step is the plain command a user would type; outputs go to $(DEMO).
+DEMO       ?= runs/demo
+DEMO_LIMIT ?= 10
+BIN        := $(VENV)/bin
+# A cursor in a held-out file of the sample repository, where its own idiom comes next.
+DEMO_AT    ?= tests/fixtures/sample_repo/quillbook/royalties.py:24:5
 demo: $(STAMP)
+	@echo "== 1. builtin:tiny (built once, then cached) fills in a sample file"
 	$(PY) -m codegen.core.demo
+	@echo "== 2. HumanEval and execution-based infilling on a small slice (base model)"
+	$(BIN)/codegen-eval humaneval --model builtin:tiny --limit $(DEMO_LIMIT) --n 1 --k 1 --out $(DEMO)/humaneval-base
+	$(BIN)/codegen-eval infill --model builtin:tiny --limit $(DEMO_LIMIT) --k 1 --out $(DEMO)/infill-base
+	@echo "== 3. Training data from the sample repository, then a LoRA adapter"
+	$(BIN)/codegen-train data --source tests/fixtures/sample_repo --eval-fraction 0.2 --out $(DEMO)/data
+	$(BIN)/codegen-train sft --base builtin:tiny --data $(DEMO)/data --out $(DEMO)/adapter --max-minutes 3
+	@echo "== 4. Base against adapter: FIM exact match on held-out files, and infilling"
+	$(BIN)/codegen-eval fim --model builtin:tiny --data $(DEMO)/data --out $(DEMO)/fim-base
+	$(BIN)/codegen-eval fim --model builtin:tiny --adapter $(DEMO)/adapter --data $(DEMO)/data --out $(DEMO)/fim-adapter
+	$(BIN)/codegen-eval infill --model builtin:tiny --adapter $(DEMO)/adapter --limit $(DEMO_LIMIT) --k 1 --out $(DEMO)/infill-adapter
+	$(BIN)/codegen-eval compare $(DEMO)/fim-base $(DEMO)/fim-adapter
+	$(BIN)/codegen-eval compare $(DEMO)/infill-base $(DEMO)/infill-adapter
+	@echo "== 5. codegen-lsp with the adapter: one inline completion over a real stdio round trip"
+	$(PY) -m codegen.server.stdio_client $(DEMO_AT) --clear-rest-of-line --model builtin:tiny --adapter $(DEMO)/adapter
 
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider tests
@@ -35,6 +57,9 @@ test-lsp: $(STAMP)
 
 test-model: $(STAMP)
 	$(PY) -m pytest -q tests/model
+
+test-editors: $(STAMP)
+	$(PY) -m pytest -q tests/editors
 
 bench: $(STAMP)
 	@for f in bench/bench_*.py bench/gpu.py; do echo "== $$f"; $(PY) $$f || exit 1; done

@@ -45,6 +45,15 @@ async def complete(args: argparse.Namespace) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"{path}: no such file")
     text = path.read_text(encoding="utf-8")
+    expected = ""
+    if args.clear_rest_of_line:
+        lines = text.splitlines(keepends=True)
+        if line >= len(lines):
+            raise ConfigError(f"{path} has only {len(lines)} lines")
+        body = lines[line].rstrip("\r\n")
+        expected = body[col:]
+        lines[line] = body[:col] + lines[line][len(body) :]
+        text = "".join(lines)
     server_args = ["--stdio", "--model", args.model, "--device", args.device]
     if args.adapter:
         server_args += ["--adapter", args.adapter]
@@ -95,6 +104,7 @@ async def complete(args: argparse.Namespace) -> dict[str, Any]:
         "adapter": status.get("adapter"),
         "latency_ms": round(latency_ms, 1),
         "insert_text": first.insert_text if first else "",
+        "actual_rest_of_line": expected if args.clear_rest_of_line else None,
         "range": (
             [
                 first.range.start.line,
@@ -116,6 +126,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--options", default=None, help="initializationOptions as JSON")
     parser.add_argument("--load-timeout", type=float, default=600, help="seconds to wait")
+    parser.add_argument(
+        "--clear-rest-of-line",
+        action="store_true",
+        help="pretend the rest of LINE after COL is not typed yet (and show what it was)",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
 
@@ -125,7 +140,11 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(out, indent=2))
         else:
             print(f"model {out['model']} adapter {out['adapter']}: {out['latency_ms']} ms")
-            print(out["insert_text"] or "(no suggestion)")
+            print(
+                f"suggestion: {out['insert_text']!r}" if out["insert_text"] else "(no suggestion)"
+            )
+            if out["actual_rest_of_line"] is not None:
+                print(f"the file has: {out['actual_rest_of_line']!r}")
         return 0
 
     return run_cli(run, PROG)
