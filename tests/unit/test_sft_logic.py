@@ -1,0 +1,144 @@
+"""Pure logic of ``codegen-train sft``: packing, labels, collation, metric, checkpoints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from codegen.core.fim import get_fim_format
+from codegen.training.collator import (
+    PackedCollator,
+    block_causal_mask,
+    first_label_masked,
+    segment_positions,
+)
+from codegen.training.fim_metric import can_still_match, fim_cases, middle_matches
+from codegen.training.packing import IGNORE_INDEX, build_example, pack_lengths
+from codegen.training.sft import last_complete_checkpoint
+from codegen.training.sft_callbacks import selection_score
+from codegen.training.sft_data import DataError, load_sft_data
+from codegen.training.sft_model import choose_pad_token_id
+
+
+def test_build_example_labels_completion_only() -> None:
+    example, outcome = build_example([1, 2, 3], [7, 8, 0], seq_len=10)
+    assert outcome == "kept"
+    assert example is not None
+    assert example.input_ids == [1, 2, 3, 7, 8, 0]
+    assert example.labels == [IGNORE_INDEX] * 3 + [7, 8, 0]
+
+
+def test_build_example_truncates_completion_then_drops() -> None:
+    example, outcome = build_example([1, 2, 3], [7, 8, 0], seq_len=5)
+    assert outcome == "truncated" and example is not None
+    assert example.labels == [IGNORE_INDEX] * 3 + [7, 8]
+    assert build_example([1, 2, 3], [7], seq_len=3) == (None, "dropped_completion_truncated")
+    assert build_example([1, 2], [], seq_len=8) == (None, "dropped_empty_completion")
+
+
+def test_pack_lengths_is_a_partition_within_capacity() -> None:
+    lengths = [5, 90, 33, 12, 70, 8, 41, 64, 3, 27]
+    bins = pack_lengths(lengths, 100)
+    flat = sorted(i for b in bins for i in b)
+    assert flat == list(range(len(lengths)))
+    assert all(sum(lengths[i] for i in b) <= 100 for b in bins)
+    assert len(bins) == 4  # ceil(353 / 100): best fit packs this set perfectly tight
+    assert pack_lengths(lengths, 100) == bins  # deterministic
+    assert pack_lengths([150, 10], 100) == [[0], [1]]
+
+
+def test_positions_restart_and_first_labels_are_masked() -> None:
+    assert segment_positions([3, 2], 7) == [0, 1, 2, 0, 1, 0, 1]
+    assert first_label_masked([5, 6, 7, 8, 9], [3, 2]) == [IGNORE_INDEX, 6, 7, IGNORE_INDEX, 9]
+
+
+def test_block_causal_mask_blocks_other_examples_and_future() -> None:
+    import torch
+
+    mask = block_causal_mask([[2, 2]], 5, torch.float32)[0, 0]
+    allowed = (mask == 0).int().tolist()
+    assert allowed == [
+        [1, 0, 0, 0, 0],
+        [1, 1, 0, 0, 0],
+        [0, 0, 1, 0, 0],
+        [0, 0, 1, 1, 0],
+        [0, 0, 0, 0, 1],
+    ]
+
+
+def test_collator_pads_right_with_pad_not_eos() -> None:
+    batch = PackedCollator(pad_token_id=9)(
+        [
+            {"input_ids": [1, 2, 3], "labels": [1, 2, 3], "lengths": [3]},
+            {"input_ids": [4], "labels": [4], "lengths": [1]},
+        ]
+    )
+    assert batch["input_ids"].tolist() == [[1, 2, 3], [4, 9, 9]]
+    assert batch["labels"].tolist()[1] == [IGNORE_INDEX] * 3
+    assert batch["use_cache"] is False
+    assert "attention_mask" not in batch
+
+
+def test_middle_match_and_early_divergence() -> None:
+    assert middle_matches("  x = 1\n", "x = 1")
+    assert not middle_matches("x = 2", "x = 1")
+    assert can_still_match("  tally_in", "tally_into(slot)")
+    assert can_still_match("tally_into(slot)\n  ", "tally_into(slot)")
+    assert not can_still_match("tally_out", "tally_into(slot)")
+    assert not can_still_match("tally_into(slot)x", "tally_into(slot)")
+    assert can_still_match("caf\ufffd", "café")  # half a UTF-8 character so far
+
+
+def test_fim_cases_take_fim_rows_and_strip_eot() -> None:
+    fmt = get_fim_format("tiny")
+    prompt, completion = fmt.build_training_example("a = ", "1", "\n")
+    rows = [
+        {"task": "lm", "prompt": "", "completion": "x" + fmt.eot_token},
+        {"task": "fim", "prompt": prompt, "completion": completion},
+        {"task": "fim", "prompt": prompt, "completion": completion},
+    ]
+    cases = fim_cases(rows, fmt, limit=1)
+    assert len(cases) == 1 and cases[0].middle == "1" and cases[0].prompt == prompt
+
+
+def test_selection_prefers_exact_match_then_lower_loss() -> None:
+    assert selection_score(0.5, 3.0) > selection_score(0.4, 1.0)
+    assert selection_score(0.5, 1.0) > selection_score(0.5, 3.0)
+    assert selection_score(None, 1.0) > selection_score(None, 2.0)
+
+
+class _Tok:
+    def __init__(self, pad: int | None, vocab: dict[str, int]) -> None:
+        self.eos_token_id = 0
+        self.pad_token_id = pad
+        self.pad_token = None if pad is None else "<x>"
+        self._vocab = vocab
+
+    def get_vocab(self) -> dict[str, int]:
+        return self._vocab
+
+
+def test_pad_token_choice_never_returns_eos() -> None:
+    assert choose_pad_token_id(_Tok(3, {}))[0] == 3
+    assert choose_pad_token_id(_Tok(None, {"<pad>": 7}))[0] == 7
+    assert choose_pad_token_id(_Tok(0, {"<unk>": 5}))[0] == 5
+    assert choose_pad_token_id(_Tok(0, {}))[0] == 1
+
+
+def test_last_complete_checkpoint_skips_interrupted_saves(tmp_path: Path) -> None:
+    assert last_complete_checkpoint(tmp_path / "none") is None
+    for step, complete in ((2, True), (10, True), (12, False)):
+        path = tmp_path / f"checkpoint-{step}"
+        path.mkdir()
+        if complete:
+            (path / "trainer_state.json").write_text("{}")
+    assert last_complete_checkpoint(tmp_path) == tmp_path / "checkpoint-10"
+
+
+def test_missing_data_directory_says_how_to_make_it(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="codegen-train data --source"):
+        load_sft_data(str(tmp_path / "missing"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="no dataset/"):
+        load_sft_data(str(tmp_path / "empty"))

@@ -1,0 +1,147 @@
+"""Trainer callbacks for ``codegen-train sft``: FIM exact match at every evaluation,
+a progress bar with loss and tokens/s, and a wall-clock budget."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from transformers import TrainerCallback
+
+from codegen.core.fim import FimFormat
+
+from .fim_metric import FimCase, fim_exact_match
+
+SELECTION_METRIC = "selection"
+
+
+def selection_score(fim_em: float | None, eval_loss: float) -> float:
+    """What "best checkpoint" means: highest FIM exact match, ties broken by lower eval loss.
+
+    The loss term is scaled so that it can never outweigh one FIM case
+    (losses stay far below 1e4 in practice). Without FIM cases, lowest loss wins.
+    """
+    if fim_em is None:
+        return -eval_loss
+    return fim_em - 1e-7 * eval_loss
+
+
+class FimEvalCallback(TrainerCallback):  # type: ignore[misc]
+    """Adds ``eval_fim_em`` and ``eval_selection`` to the metrics of every evaluation.
+
+    Runs before the Trainer picks the best checkpoint and before early stopping,
+    both of which read ``eval_selection``.
+    """
+
+    def __init__(
+        self, tokenizer: Any, cases: Sequence[FimCase], fmt: FimFormat, max_len: int
+    ) -> None:
+        self.tokenizer = tokenizer
+        self.cases = list(cases)
+        self.fmt = fmt
+        self.max_len = max_len
+
+    def on_evaluate(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        metrics = kwargs.get("metrics")
+        model = kwargs.get("model")
+        if metrics is None or model is None:
+            return
+        fim_em = None
+        if self.cases:
+            fim_em = fim_exact_match(model, self.tokenizer, self.cases, self.fmt, self.max_len)
+            metrics["eval_fim_em"] = fim_em
+        metrics[f"eval_{SELECTION_METRIC}"] = selection_score(fim_em, metrics["eval_loss"])
+        entry = {
+            "step": state.global_step,
+            "eval_loss": metrics["eval_loss"],
+            "eval_fim_em": fim_em,
+            "eval_fim_cases": len(self.cases),
+        }
+        # log_history is saved in every checkpoint, so a resumed run keeps the base figures.
+        state.log_history.append(entry)
+
+
+class ProgressBarCallback(TrainerCallback):  # type: ignore[misc]
+    """A tqdm bar over optimizer steps showing loss and training tokens/s; one line per eval
+    (printed even without the bar)."""
+
+    def __init__(self, show_bar: bool = True) -> None:
+        self.show_bar = show_bar
+        self.bar: Any = None
+        self.start_time = 0.0
+        self.start_tokens = 0
+
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        from tqdm import tqdm
+
+        if self.show_bar:
+            self.bar = tqdm(
+                total=state.max_steps,
+                initial=state.global_step,
+                desc="sft",
+                unit="step",
+                file=sys.stderr,
+            )
+        self.start_time = time.perf_counter()
+        self.start_tokens = state.num_input_tokens_seen
+
+    def tokens_per_second(self, state: Any) -> float:
+        elapsed = time.perf_counter() - self.start_time
+        return (state.num_input_tokens_seen - self.start_tokens) / max(elapsed, 1e-9)
+
+    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        if self.bar is not None:
+            self.bar.update(state.global_step - self.bar.n)
+
+    def on_log(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        logs = kwargs.get("logs") or {}
+        if self.bar is None:
+            return
+        if "loss" in logs:
+            self.bar.set_postfix(
+                loss=f"{logs['loss']:.3f}", tok_s=f"{self.tokens_per_second(state):.0f}"
+            )
+
+    def on_evaluate(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        metrics = kwargs.get("metrics") or {}
+        parts = [f"step {state.global_step}", f"eval_loss {metrics.get('eval_loss', 0.0):.4f}"]
+        if "eval_fim_em" in metrics:
+            parts.append(f"fim_em {metrics['eval_fim_em']:.3f}")
+        line = "sft eval: " + ", ".join(parts)
+        if self.bar is not None:
+            self.bar.write(line, file=sys.stderr)
+        else:
+            print(line, file=sys.stderr)
+
+    def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+class TimeBudgetCallback(TrainerCallback):  # type: ignore[misc]
+    """Stop after ``minutes`` of training, evaluating and saving at that step first.
+
+    Also evaluates the final step, so the last stretch of training can be the best.
+    """
+
+    def __init__(self, minutes: float | None) -> None:
+        self.budget_s = None if minutes is None else minutes * 60
+        self.start = 0.0
+        self.stopped_by_budget = False
+
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self.start = time.perf_counter()
+
+    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        if state.global_step >= state.max_steps:
+            control.should_evaluate = True
+            control.should_save = True
+        if self.budget_s is None or time.perf_counter() - self.start < self.budget_s:
+            return
+        self.stopped_by_budget = True
+        control.should_training_stop = True
+        control.should_evaluate = True
+        control.should_save = True
