@@ -16,7 +16,7 @@ from typing import Any
 
 from .errors import ModelLoadError
 
-BUILTIN_VERSION = "v1"
+BUILTIN_VERSION = "v2"
 BUILTINS = ("tiny",)
 
 
