@@ -25,11 +25,11 @@ class Config:
         for key, value in os.environ.items():
             if key.startswith(self.prefix):
                 '''
-SAMPLE_SUFFIX = '''
+SAMPLE_SUFFIX = """
 
     def get(self, name: str, default: str = "") -> str:
         return self.values.get(name, default)
-'''
+"""
 
 NEXT_STEPS = """
 Next steps
