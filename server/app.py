@@ -19,11 +19,18 @@ from codegen.core import __version__
 
 from . import (
     acceptance_log,
+    code_actions,
     commands,
     completion_fallback,
     configuration,
+    docstrings,
+    document_events,
+    explain_feature,
+    hint_fixes,
+    hints_feature,
     inline_completion,
     lifecycle,
+    syntax_diagnostics,
 )
 from .acceptance_log import AcceptanceLog
 from .completer import Completer
@@ -46,6 +53,13 @@ FEATURES: list[Feature] = [
     completion_fallback.register,
     commands.register,
     acceptance_log.register,
+    document_events.register,
+    code_actions.register,
+    syntax_diagnostics.register,
+    hints_feature.register,
+    hint_fixes.register,
+    explain_feature.register,
+    docstrings.register,
 ]
 
 

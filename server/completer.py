@@ -21,6 +21,7 @@ from codegen.core.engine import CancelToken, GenerationConfig, GenerationResult
 from .completion_cache import CachedSuggestion, CompletionCache, TypedAhead, cache_key
 from .context import build_context
 from .debounce import AdaptiveDebounce
+from .docstring_completion import DocstringSite, docstring_site, finish_docstring
 from .documents import Document
 from .options import CompletionOptions
 from .positions import line_content
@@ -136,6 +137,9 @@ class Completer:
         language = language_of(uri, doc.language_id)
         current = line_content(doc.lines[line])
         mode = completion_mode(doc.lines, line, col, language)
+        docstring = docstring_site(doc.lines, line, col) if language == "python" else None
+        if docstring is not None:  # in a freshly typed """ under a def: multi-line prose
+            mode = "multi"
         mode = should_complete(mode, current[:col], current[col:], trigger)
         if mode == "none":
             return None
@@ -150,14 +154,17 @@ class Completer:
                 server.stats.count("debounced")
                 return None
 
-        result, ctx = await self._generate(doc, line, col, mode)
+        result, ctx = await self._generate(doc, line, col, mode, docstring)
         if result is None or result.finish_reason == "cancelled":
             server.stats.count("superseded")
             return None
         if doc.version != version or server.documents.get(uri) is not doc:
             server.stats.count("stale")
             return None
-        suggestion = postprocess(result.text, ctx)
+        if docstring is not None:
+            suggestion = finish_docstring(result.text, ctx, docstring)
+        else:
+            suggestion = postprocess(result.text, ctx)
         if suggestion is None:
             server.stats.count("dropped")
             return None
@@ -168,7 +175,7 @@ class Completer:
         )
 
     async def _generate(
-        self, doc: Document, line: int, col: int, mode: str
+        self, doc: Document, line: int, col: int, mode: str, docstring: DocstringSite | None = None
     ) -> tuple[GenerationResult | None, FilterContext]:
         server, opts = self.server, self.options
         engine = server.host.engine
@@ -219,7 +226,7 @@ class Completer:
             max_new_tokens=opts.max_new_tokens if mode == "multi" else SINGLE_LINE_TOKENS,
             temperature=opts.temperature,
             seed=opts.seed,
-            stop=engine.fim.stop_strings,
+            stop=(*engine.fim.stop_strings, *(docstring.stops if docstring else ())),
             stop_fn=make_stop_fn(ctx),
         )
 

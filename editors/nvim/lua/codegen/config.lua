@@ -1,0 +1,119 @@
+--- Options of the codegen plugin: defaults, validation and merging. Pure.
+
+---@alias codegen.InlineMode "auto"|"native"|"fallback"
+
+---@class codegen.Keymaps
+---@field accept string|false       accept the whole suggestion (falls back to the key itself)
+---@field accept_word string|false  accept the next word of it
+---@field accept_line string|false  accept the rest of its first line
+---@field next string|false         show the next candidate
+---@field prev string|false         show the previous candidate
+---@field dismiss string|false      hide the suggestion
+
+---@class codegen.Config
+---@field server_path string        the codegen-lsp executable (used when `python` is nil)
+---@field python string?            a Python with codegen installed: runs `python -m codegen.server.cli`
+---@field server_args string[]      extra server arguments (after --stdio)
+---@field filetypes string[]        filetypes the server attaches to
+---@field root_markers string[]     files that mark a project root
+---@field model string              Hugging Face id, local directory or builtin:tiny
+---@field adapter string?           LoRA adapter directory
+---@field quantize "none"|"8bit"|"4bit"
+---@field device "auto"|"cpu"|"cuda"
+---@field completion table<string, any>  server completion options, sent as given (camelCase)
+---@field inline codegen.InlineMode  "auto": native vim.lsp.inline_completion on 0.12+, else extmarks
+---@field debounce_ms integer       wait after typing before asking (extmark fallback only)
+---@field keymaps codegen.Keymaps   insert-mode keys, set in buffers the server attaches to
+
+local M = {}
+
+---@type codegen.Config
+M.defaults = {
+  server_path = "codegen-lsp",
+  python = nil,
+  server_args = {},
+  filetypes = { "python", "javascript", "typescript", "go", "rust" },
+  root_markers = { ".git", "pyproject.toml", "setup.py", "package.json", "go.mod", "Cargo.toml" },
+  model = "builtin:tiny",
+  adapter = nil,
+  quantize = "none",
+  device = "auto",
+  completion = {},
+  inline = "auto",
+  debounce_ms = 150,
+  keymaps = {
+    accept = "<Tab>",
+    accept_word = "<M-Right>",
+    accept_line = "<M-C-Right>",
+    next = "<M-]>",
+    prev = "<M-[>",
+    dismiss = "<C-]>",
+  },
+}
+
+local CHOICES = {
+  quantize = { "none", "8bit", "4bit" },
+  device = { "auto", "cpu", "cuda" },
+  inline = { "auto", "native", "fallback" },
+}
+
+--- Merges `opts` over `base` (default: the defaults). Invalid values are replaced
+--- by the base value and described in the returned warnings; it never errors.
+---@param opts table?
+---@param base codegen.Config?
+---@return codegen.Config config, string[] warnings
+function M.merge(opts, base)
+  local merged = vim.tbl_deep_extend("force", vim.deepcopy(base or M.defaults), opts or {})
+  local warnings = {}
+  for key, allowed in pairs(CHOICES) do
+    if not vim.tbl_contains(allowed, merged[key]) then
+      table.insert(warnings, ("codegen: %s must be one of %s; using %q"):format(
+        key, table.concat(allowed, ", "), (base or M.defaults)[key]))
+      merged[key] = (base or M.defaults)[key]
+    end
+  end
+  for key, value in pairs(M.defaults) do
+    if merged[key] ~= nil and value ~= nil and type(merged[key]) ~= type(value) then
+      table.insert(warnings, ("codegen: %s must be a %s; using the default"):format(key, type(value)))
+      merged[key] = vim.deepcopy(value)
+    end
+  end
+  return merged, warnings
+end
+
+--- The command that starts the server over stdio.
+---@param config codegen.Config
+---@return string[]
+function M.cmd(config)
+  local head = config.python and { config.python, "-m", "codegen.server.cli" } or { config.server_path }
+  return vim.list_extend(vim.list_extend(head, { "--stdio" }), config.server_args)
+end
+
+--- The `codegen` settings section in the server's wire shape, sent as
+--- initializationOptions and answered to workspace/configuration.
+---@param config codegen.Config
+---@return table
+function M.server_settings(config)
+  return {
+    model = {
+      model = config.model,
+      adapter = config.adapter or vim.NIL,
+      quantize = config.quantize,
+      device = config.device,
+    },
+    -- An empty Lua table would be sent as a JSON array.
+    completion = next(config.completion) and vim.deepcopy(config.completion) or vim.empty_dict(),
+  }
+end
+
+--- Whether to use Neovim's own inline completion (0.12+) rather than extmarks.
+---@param config codegen.Config
+---@return boolean
+function M.use_native(config)
+  if config.inline == "fallback" then
+    return false
+  end
+  return vim.lsp.inline_completion ~= nil
+end
+
+return M

@@ -1,0 +1,3 @@
+if vim.g.loaded_codegen then return end
+vim.g.loaded_codegen = true
+require("codegen").start()

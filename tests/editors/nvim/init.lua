@@ -1,0 +1,63 @@
+-- Minimal init for the Neovim end-to-end tests: only the codegen plugin, set up
+-- from environment variables the pytest file sets.
+vim.opt.runtimepath:prepend(assert(os.getenv("CODEGEN_NVIM_PLUGIN")))
+vim.opt.swapfile = false
+vim.opt.shadafile = "NONE"
+vim.lsp.log.set_level(vim.log.levels.WARN)
+
+require("codegen").setup({
+  server_path = assert(os.getenv("CODEGEN_LSP")),
+  server_args = vim.split(os.getenv("CODEGEN_LSP_ARGS") or "", " ", { trimempty = true }),
+  model = os.getenv("CODEGEN_MODEL") or "fake:return 42",
+  inline = os.getenv("CODEGEN_INLINE") or "auto",
+  debounce_ms = 50,
+})
+
+-- Read by the tests through `nvim --remote-expr`.
+_G.codegen_e2e = {}
+
+--- The ghost text on screen in the current buffer (virtual text and lines of the
+--- native and the fallback namespaces), lines joined with "\n".
+function _G.codegen_e2e.ghost()
+  local namespaces = vim.api.nvim_get_namespaces()
+  local lines = {}
+  for _, name in ipairs({ "nvim.lsp.inline_completion", "codegen.ghost" }) do
+    local ns = namespaces[name]
+    if ns then
+      for _, mark in ipairs(vim.api.nvim_buf_get_extmarks(0, ns, 0, -1, { details = true })) do
+        local details = mark[4]
+        local first = {}
+        for _, chunk in ipairs(details.virt_text or {}) do
+          if chunk[2] ~= "ComplHintMore" then
+            table.insert(first, chunk[1])
+          end
+        end
+        table.insert(lines, table.concat(first))
+        for _, virt_line in ipairs(details.virt_lines or {}) do
+          local parts = {}
+          for _, chunk in ipairs(virt_line) do
+            if chunk[2] ~= "ComplHintMore" then
+              table.insert(parts, chunk[1])
+            end
+          end
+          table.insert(lines, table.concat(parts))
+        end
+      end
+    end
+  end
+  return table.concat(lines, "\n")
+end
+
+--- The codegen server's status answer ({} while no client is attached), as JSON.
+function _G.codegen_e2e.status()
+  local lsp = require("codegen.lsp")
+  if not lsp.client(0) then
+    return "{}"
+  end
+  local result = lsp.execute_sync("codegen.status", {}, 2000)
+  return vim.json.encode(result or {})
+end
+
+function _G.codegen_e2e.buffer()
+  return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\n")
+end

@@ -1,0 +1,67 @@
+-- Unit tests of the plugin's pure Lua modules: nvim --clean --headless -l unit_spec.lua PLUGIN_DIR
+vim.opt.runtimepath:prepend(assert(_G.arg[1], "usage: unit_spec.lua PLUGIN_DIR"))
+
+local passed = 0
+local function case(name, fn)
+  local ok, err = pcall(fn)
+  if not ok then
+    io.stderr:write(("FAIL %s: %s\n"):format(name, err))
+    os.exit(1)
+  end
+  passed = passed + 1
+end
+
+local text = require("codegen.text")
+local config = require("codegen.config")
+
+case("remaining drops what was typed", function()
+  assert(text.remaining("return 42", "ret") == "urn 42")
+  assert(text.remaining("urn 42", "") == "urn 42")
+  assert(text.remaining("return 42", "x") == "return 42")
+end)
+
+case("next word keeps leading blanks, stops at punctuation", function()
+  assert(text.next_word("urn 42") == "urn")
+  assert(text.next_word(" 42)") == " 42")
+  assert(text.next_word("(x)") == "(")
+  assert(text.next_word("\n    pass") == "\n    pass")
+end)
+
+case("next line stops at the line break", function()
+  assert(text.next_line("a = 1\nb = 2") == "a = 1")
+  assert(text.next_line("\n    b = 2\nc") == "\n    b = 2")
+  assert(text.cut("x y\nz", "all") == "x y\nz")
+end)
+
+case("merge keeps defaults, replaces invalid values and warns", function()
+  local merged, warnings = config.merge({ quantize = "3bit", model = "/m", keymaps = { accept = false } })
+  assert(merged.quantize == "none" and merged.model == "/m" and #warnings == 1)
+  assert(merged.keymaps.accept == false and merged.keymaps.next == "<M-]>")
+  local _, type_warnings = config.merge({ filetypes = "python" })
+  assert(#type_warnings == 1)
+end)
+
+case("server command and settings", function()
+  local c = config.merge({ python = "/venv/bin/python", server_args = { "--log-level", "INFO" } })
+  assert(vim.deep_equal(config.cmd(c), { "/venv/bin/python", "-m", "codegen.server.cli", "--stdio", "--log-level", "INFO" }))
+  assert(config.cmd(config.merge({}))[1] == "codegen-lsp")
+  local s = config.server_settings(config.merge({ adapter = "/a", completion = { maxNewTokens = 8 } }))
+  assert(s.model.adapter == "/a" and s.model.model == "builtin:tiny" and s.completion.maxNewTokens == 8)
+  assert(vim.json.encode(config.server_settings(config.merge({}))):find('"completion":{}', 1, true))
+end)
+
+case("traceback frames become quickfix items, innermost first", function()
+  local items = require("codegen.commands").traceback_items({
+    exception = "ZeroDivisionError: division by zero",
+    frames = {
+      { uri = "file:///w/main.py", line = 9, ["function"] = "<module>", fix = false },
+      { uri = "file:///w/lib.py", line = 2, ["function"] = "ratio", fix = true },
+    },
+  })
+  assert(#items == 2 and items[1].filename == "/w/lib.py" and items[1].lnum == 3, vim.inspect(items))
+  assert(items[1].text == "in ratio: ZeroDivisionError: division by zero  [fix: code action]", items[1].text)
+  assert(items[2].lnum == 10)
+  assert(#require("codegen.commands").traceback_items({}) == 0)
+end)
+
+io.stderr:write(vim.json.encode({ passed = passed }) .. "\n")
