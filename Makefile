@@ -65,8 +65,8 @@ bench: $(STAMP)
 	@for f in bench/bench_*.py bench/gpu.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check core server training eval bench tests codegen
-	$(VENV)/bin/ruff format --check core server training eval bench tests codegen
+	$(VENV)/bin/ruff check core server training eval bench tests
+	$(VENV)/bin/ruff format --check core server training eval bench tests
 	$(VENV)/bin/mypy core server
 
 clean:

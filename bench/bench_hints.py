@@ -1,24 +1,27 @@
 """Surprise hints on files with one injected single-token bug, against a random-line baseline.
 
 Clean Python files (this project's own ``core/``, ``server/``, ``training/``,
-``eval/`` by default: code ``builtin:tiny`` never saw; or the standard library)
-each get exactly one bug, chosen with a fixed seed and rotating over three
-kinds: an operator swap (``<`` -> ``<=``, ``==`` -> ``!=``, ``+`` -> ``-``,
-``and`` -> ``or``...), an off-by-one (an integer literal +/- 1) and a wrong
-variable (a local name read where another local of the same function was).
-The mutated file still parses. Each file is scored in one forward pass and
-:func:`~codegen.server.surprise_hints.find_surprise_hints` runs with the given
-thresholds; a hint is correct when it is on the bug's line.
+``eval/`` by default: code ``builtin:tiny`` never saw; or the standard library,
+or any directory) each give ``--trials`` buggy copies with exactly one bug,
+chosen with a fixed seed and rotating over three kinds: an operator swap
+(``<`` -> ``<=``, ``==`` -> ``!=``, ``+`` -> ``-``, ``and`` -> ``or``...), an
+off-by-one (an integer literal +/- 1) and a wrong variable (a local name read
+where another local of the same function was). The mutated file still parses.
+Each file is scored in one forward pass and
+:func:`~codegen.server.surprise_hints.find_surprise_hints` runs with the
+server's thresholds (or the ones given); a hint is correct when it is on the
+bug's line.
 
 Baseline, same run and same files: hint the same number of lines uniformly at
 random among the lines that have code tokens (its expected precision and
 recall are computed exactly, and one seeded draw is reported too). Also
 reported: top-k accuracy of ranking lines by their most surprising token (no
-thresholds) against random ranking, and how many hints the clean originals get.
+thresholds) against random ranking, and how many hints the clean originals
+get. Exits 1 when the model does not beat the baseline.
 
     python bench/bench_hints.py                              # builtin:tiny (cached)
     python bench/bench_hints.py --model Qwen/Qwen2.5-Coder-1.5B --device cuda --quantize 4bit
-    python bench/bench_hints.py --source stdlib --files 60 --z-threshold 1.5 --min-margin 2
+    python bench/bench_hints.py --source stdlib --trials 1 --z-threshold 1.5 --min-margin 2
 """
 
 from __future__ import annotations
@@ -159,9 +162,11 @@ def main() -> int:
     parser.add_argument(
         "--source", default="project", help="project | stdlib | a directory of .py files"
     )
-    parser.add_argument("--files", type=int, default=80, help="how many clean files")
     parser.add_argument(
-        "--trials", type=int, default=2, help="buggy copies per file (one bug each, kinds rotate)"
+        "--files", type=int, default=200, help="at most this many clean files (default: all)"
+    )
+    parser.add_argument(
+        "--trials", type=int, default=3, help="buggy copies per file (one bug each, kinds rotate)"
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--z-threshold", type=float, default=None, help="default: server default")

@@ -107,9 +107,9 @@ def apply_stop_rules(text: str, config: GenerationConfig) -> tuple[str, bool]:
             if idx != -1:
                 cut = min(cut, idx)
     if config.stop_fn is not None:
-        idx = config.stop_fn(text[:cut])
-        if idx is not None:
-            cut = min(cut, max(0, idx))
+        stop_at = config.stop_fn(text[:cut])
+        if stop_at is not None:
+            cut = min(cut, max(0, stop_at))
     return text[:cut], cut < len(text)
 
 

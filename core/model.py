@@ -187,7 +187,7 @@ def load_model(
             f"{spec}: cannot load the weights, corrupt or incomplete? ({err})"
         ) from None
     if qconfig is None:
-        model.to(device)
+        model.to(device)  # type: ignore[arg-type]
     model.eval()
     loaded = LoadedModel(
         model=model,

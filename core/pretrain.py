@@ -103,7 +103,9 @@ def collect_sources(corpus: str | None, max_chars: int) -> list[tuple[str, str]]
 
 def split_chunks(text: str, max_chars: int = 1200) -> list[str]:
     """Cut ``text`` into pieces of whole lines, each at most about ``max_chars`` long."""
-    chunks, current, size = [], [], 0
+    chunks: list[str] = []
+    current: list[str] = []
+    size = 0
     for line in text.splitlines(keepends=True):
         if size + len(line) > max_chars and current:
             chunks.append("".join(current))

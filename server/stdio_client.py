@@ -70,8 +70,11 @@ async def complete(args: argparse.Namespace) -> dict[str, Any]:
         started = time.perf_counter()
         status: dict[str, Any] = {}
         while time.perf_counter() - started < args.load_timeout:
-            status = await client.workspace_execute_command_async(
-                types.ExecuteCommandParams(command="codegen.status")
+            status = (
+                await client.workspace_execute_command_async(
+                    types.ExecuteCommandParams(command="codegen.status")
+                )
+                or {}
             )
             if status.get("state") in ("ready", "failed"):
                 break
