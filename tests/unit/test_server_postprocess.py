@@ -133,6 +133,10 @@ DROP = [
     ("foo()\nfoo()\nfoo()", None),  # the same line three times
     ("abababababab", None),  # one unit over and over
     ("a = 1\nb = 2", "a = 1\nb = 2"),
+    ('"""Ing the the the the the the the the the the the the', None),  # mostly a loop
+    ("x = [0, 0, 0, 0]", "x = [0, 0, 0, 0]"),  # a short literal run is fine
+    ("if x:\n        y = 1\n        z = 2", "if x:\n        y = 1\n        z = 2"),
+    ("# " + "=" * 40, "# " + "=" * 40),  # rulers are single-character units
 ]
 
 
