@@ -12,6 +12,7 @@ from lsprotocol import types
 
 from .acceptance_log import item_command
 from .completer import Completion
+from .document_events import CLOSE, on_document_event
 from .guard import guarded
 from .should_complete import AUTOMATIC, INVOKED
 
@@ -40,6 +41,11 @@ def completion_range(server: CodegenServer, uri: str, c: Completion) -> types.Ra
 
 
 def register(server: CodegenServer) -> None:
+    # A closed document's typed-ahead state and snippet windows are no longer needed.
+    on_document_event(
+        server, CLOSE, lambda params: server.completer.forget(params.text_document.uri)
+    )
+
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     @guarded(empty_list)
     async def inline_completion(params: types.InlineCompletionParams) -> types.InlineCompletionList:
