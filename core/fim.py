@@ -67,6 +67,11 @@ class FimFormat:
         """``(prompt, completion)`` for training; the loss goes on ``completion`` only."""
         return self.build_prompt(prefix, suffix, order), middle + self.eot_token
 
+    def middle_of(self, completion: str) -> str:
+        """The middle of a training completion (``middle + eot``), without the end token."""
+        eot = self.eot_token
+        return completion[: -len(eot)] if completion.endswith(eot) else completion
+
     def parse_prompt(self, prompt: str) -> tuple[str, str, str]:
         """Inverse of :meth:`build_prompt`: ``(prefix, suffix, order)``.
 
@@ -96,6 +101,12 @@ class FimFormat:
                     f"FIM format {self.name!r} needs {tok!r} as a single token, but this tokenizer "
                     f"splits it into {len(ids)}; choose another format with fim_format=..."
                 )
+
+
+def middle_matches(generated: str, expected: str) -> bool:
+    """FIM exact match, one rule for training's metric and eval: equal once surrounding
+    whitespace is stripped."""
+    return generated.strip() == expected.strip()
 
 
 QWEN = FimFormat(

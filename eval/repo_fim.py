@@ -2,7 +2,7 @@
 
 The eval split of a data directory holds FIM examples cut from files the adapter
 never trained on. For each one the model writes the middle greedily; a sample
-passes when it equals the real middle (trailing whitespace ignored). This is the
+passes when it equals the real middle (surrounding whitespace ignored, the same rule as training's metric). This is the
 metric that says whether an adapter learned *your* code's idioms; ``compare``
 puts base and adapter side by side.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 from codegen.core.engine import Engine, GenerationConfig
 from codegen.core.errors import ConfigError
-from codegen.core.fim import get_fim_format
+from codegen.core.fim import get_fim_format, middle_matches
 
 from .report import versions
 
@@ -38,10 +38,6 @@ def load_fim_rows(data_dir: str | Path, split: str = "eval", limit: int | None =
     return rows[:limit] if limit else rows, fmt_name
 
 
-def expected_middle(completion: str, eot: str) -> str:
-    return completion[: -len(eot)] if completion.endswith(eot) else completion
-
-
 def run_repo_fim(
     engine: Engine, data_dir: str | Path, out_dir: Path, max_new_tokens: int,
     limit: int | None, config: dict[str, Any],
@@ -56,12 +52,12 @@ def run_repo_fim(
         prefix, suffix, order = data_fmt.parse_prompt(row["prompt"])
         # Rebuild with the model's own format: data cut for one family serves any other.
         prompt = engine.fim.build_prompt(prefix, suffix, order)
-        want = expected_middle(row["completion"], data_fmt.eot_token)
+        want = data_fmt.middle_of(row["completion"])
         budget = min(max_new_tokens, engine.count_tokens(want) + 16)
         gen = engine.generate(
             prompt, GenerationConfig(max_new_tokens=budget, stop=engine.fim.stop_strings)
         )
-        passed = gen.text.rstrip() == want.rstrip()
+        passed = middle_matches(gen.text, want)
         results.append({
             "task_id": f"{row['path']}#{i}", "completion": gen.text, "expected": want,
             "passed": passed, "result": "exact match" if passed else "mismatch",

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from codegen.core.fim import FimFormat
+from codegen.core.fim import FimFormat, middle_matches
 
 SLACK_TOKENS = 8
 
@@ -30,10 +30,7 @@ def fim_cases(rows: Sequence[dict[str, str]], fmt: FimFormat, limit: int) -> lis
     for row in rows:
         if row.get("task") != "fim":
             continue
-        middle = row["completion"]
-        if middle.endswith(fmt.eot_token):
-            middle = middle[: -len(fmt.eot_token)]
-        cases.append(FimCase(row["prompt"], middle))
+        cases.append(FimCase(row["prompt"], fmt.middle_of(row["completion"])))
         if len(cases) >= limit:
             break
     return cases
@@ -52,10 +49,6 @@ def fit_cases(
         trimmed = trim_fim_prompt(tokenizer, fmt, case.prompt, budget)
         fitted.append(FimCase(trimmed[0], case.middle) if trimmed else case)
     return fitted
-
-
-def middle_matches(generated: str, expected: str) -> bool:
-    return generated.strip() == expected.strip()
 
 
 def stop_token_ids(tokenizer: Any, fmt: FimFormat) -> list[int]:

@@ -19,6 +19,7 @@ def test_training_example_round_trips_to_the_served_prompt(name: str, order: str
     prompt, completion = fmt.build_training_example(PREFIX, MIDDLE, SUFFIX, order)
     assert prompt == fmt.build_prompt(PREFIX, SUFFIX, order)
     assert completion == MIDDLE + fmt.eot_token
+    assert fmt.middle_of(completion) == MIDDLE
     assert fmt.parse_prompt(prompt) == (PREFIX, SUFFIX, order)
 
 

@@ -11,8 +11,9 @@ import pytest
 
 from codegen.core.engine import FakeEngine, GenerationConfig, GenerationResult
 from codegen.core.errors import ConfigError
+from codegen.core.fim import get_fim_format
 from codegen.eval.compare import compare_runs, load_run
-from codegen.eval.repo_fim import expected_middle, load_fim_rows, run_repo_fim
+from codegen.eval.repo_fim import load_fim_rows, run_repo_fim
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "sample_repo"
 
@@ -42,7 +43,7 @@ class OracleEngine(FakeEngine):
 def test_exact_match_is_one_for_the_truth_and_zero_for_junk(data_dir: Path, tmp_path: Path):
     rows, fmt = load_fim_rows(data_dir)
     assert fmt == "tiny" and all(r["split"] == "eval" for r in rows)
-    oracle = OracleEngine({r["prompt"]: expected_middle(r["completion"], "<|endoftext|>")
+    oracle = OracleEngine({r["prompt"]: get_fim_format("tiny").middle_of(r["completion"])
                            for r in rows})  # fmt: skip
     # The oracle's reply carries the EOT sentinel; the engine's stop rules would cut it,
     # so strip it the way a real engine does.
