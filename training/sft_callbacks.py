@@ -13,6 +13,7 @@ from transformers import TrainerCallback
 from codegen.core.fim import FimFormat
 
 from .fim_metric import FimCase, fim_exact_match
+from .schedule import RunClock
 
 SELECTION_METRIC = "selection"
 
@@ -129,17 +130,18 @@ class TimeBudgetCallback(TrainerCallback):  # type: ignore[misc]
 
     def __init__(self, minutes: float | None) -> None:
         self.budget_s = None if minutes is None else minutes * 60
-        self.start = 0.0
+        self.clock = RunClock(self.budget_s)
+        """Shared with the learning-rate schedule, which fits its cosine to the budget."""
         self.stopped_by_budget = False
 
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        self.start = time.perf_counter()
+        self.clock.start()
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         if state.global_step >= state.max_steps:
             control.should_evaluate = True
             control.should_save = True
-        if self.budget_s is None or time.perf_counter() - self.start < self.budget_s:
+        if self.budget_s is None or self.clock.elapsed() < self.budget_s:
             return
         self.stopped_by_budget = True
         control.should_training_stop = True

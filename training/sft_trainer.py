@@ -13,12 +13,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from transformers import Trainer
+
 from codegen.core.model import LoadedModel, config_fingerprint
 from codegen.core.tiny import write_codegen_json
 
 from .collator import PackedCollator
 from .fim_metric import fim_cases, fit_cases
 from .packing import PackingStats
+from .schedule import RunClock, budget_cosine_schedule
 from .sft import CHECKPOINTS, SftConfig
 from .sft_callbacks import (
     SELECTION_METRIC,
@@ -53,6 +56,8 @@ def training_arguments(config: SftConfig, device: str, steps_per_epoch: int) -> 
         per_device_eval_batch_size=config.batch_size,
         gradient_accumulation_steps=config.grad_accum,
         learning_rate=config.lr if config.lr is not None else 2e-4,
+        # Warmup + cosine come from BudgetTrainer's scheduler (schedule.py), which also
+        # fits them to --max-minutes; these two only record the shape in the Trainer args.
         lr_scheduler_type="cosine",
         warmup_steps=max(0, round(total * config.warmup)),
         weight_decay=0.0,
@@ -93,7 +98,7 @@ def build_trainer(
     resuming: bool,
     extra_callbacks: Any = (),
 ) -> tuple[Any, TimeBudgetCallback]:
-    from transformers import EarlyStoppingCallback, PrinterCallback, Trainer
+    from transformers import EarlyStoppingCallback, PrinterCallback
 
     steps_per_epoch = max(1, math.ceil(len(train_rows) / (config.batch_size * config.grad_accum)))
     args = training_arguments(config, loaded.device, steps_per_epoch)
@@ -113,7 +118,9 @@ def build_trainer(
     callbacks += [ProgressBarCallback(show_bar=config.progress), budget, *extra_callbacks]
     # The evaluation at step 0 measures the base model (a fresh LoRA adapter is a no-op).
     args.eval_on_start = not resuming
-    trainer = Trainer(
+    trainer = BudgetTrainer(
+        budget.clock,
+        config.warmup,
         model=model,
         args=args,
         train_dataset=train_rows,
@@ -124,6 +131,24 @@ def build_trainer(
     )
     trainer.remove_callback(PrinterCallback)
     return trainer, budget
+
+
+class BudgetTrainer(Trainer):  # type: ignore[misc]
+    """``Trainer`` whose learning-rate schedule is :func:`schedule.lr_factor`: warmup and
+    cosine over whichever ends the run first, the planned steps or ``--max-minutes``."""
+
+    def __init__(self, clock: RunClock, warmup: float, **kwargs: Any) -> None:
+        self.run_clock = clock
+        self.warmup_share = warmup
+        super().__init__(**kwargs)
+
+    def create_scheduler(self, num_training_steps: int, optimizer: Any = None) -> Any:
+        if self.lr_scheduler is None:
+            self.lr_scheduler = budget_cosine_schedule(
+                optimizer or self.optimizer, num_training_steps, self.warmup_share, self.run_clock
+            )
+            self._created_lr_scheduler = True  # lets the Trainer rebuild it as it would its own
+        return self.lr_scheduler
 
 
 def _compute_dtype(model: Any) -> Any:
@@ -189,7 +214,10 @@ def summarize(
         },
         "packing_boundary": boundary if config.packing else "none",
         "metrics": metrics,
-        "training": {k: v for k, v in vars(config).items() if k not in ("progress",)},
+        "training": {
+            **{k: v for k, v in vars(config).items() if k not in ("progress",)},
+            "embeddings_trained": bool(model.peft_config["default"].modules_to_save),
+        },
         "versions": {
             "torch": torch.__version__,
             "transformers": transformers.__version__,
