@@ -16,7 +16,7 @@ from typing import Any
 
 from .errors import ModelLoadError
 
-BUILTIN_VERSION = "v2"
+BUILTIN_VERSION = "v3"
 BUILTINS = ("tiny",)
 
 

@@ -37,6 +37,8 @@ class FimFormat:
     """Separates files in repository-level context, when the family has one."""
     spaced: bool = False
     """CodeLlama puts a space after ``<PRE>`` and before ``<MID>``/``<SUF>`` text."""
+    default_order: FimOrder = "psm"
+    """The order the family's models fill best, served unless the user picks one."""
 
     @property
     def sentinels(self) -> tuple[str, ...]:
@@ -50,8 +52,10 @@ class FimFormat:
         """Strings that end a generated middle (any sentinel means we are done)."""
         return self.sentinels
 
-    def build_prompt(self, prefix: str, suffix: str, order: str = "psm") -> str:
-        """The prompt text after which the model writes the middle."""
+    def build_prompt(self, prefix: str, suffix: str, order: str | None = None) -> str:
+        """The prompt text after which the model writes the middle (in
+        :attr:`default_order` unless ``order`` is given)."""
+        order = order or self.default_order
         pre, suf, mid = self.prefix_token, self.suffix_token, self.middle_token
         if self.spaced:
             pre, suf, mid = pre + " ", " " + suf, " " + mid
@@ -62,7 +66,7 @@ class FimFormat:
         raise FimFormatError(f"unknown FIM order {order!r}; use one of {', '.join(FIM_ORDERS)}")
 
     def build_training_example(
-        self, prefix: str, middle: str, suffix: str, order: str = "psm"
+        self, prefix: str, middle: str, suffix: str, order: str | None = None
     ) -> tuple[str, str]:
         """``(prompt, completion)`` for training; the loss goes on ``completion`` only."""
         return self.build_prompt(prefix, suffix, order), middle + self.eot_token
@@ -103,10 +107,24 @@ class FimFormat:
                 )
 
 
+def scored_middle(generated: str, expected: str) -> str:
+    """The part of ``generated`` that FIM exact match compares with ``expected``.
+
+    Surrounding whitespace never counts. When the expected middle is a single line,
+    only the first line of the generation is scored: the line-completion protocol of
+    CodeXGLUE, CrossCodeEval and RepoBench (an editor shows one line at such a
+    cursor, and the server stops single-line suggestions at the newline). A
+    multi-line middle must be matched whole, ending where the model stopped.
+    """
+    text = generated.strip()
+    if "\n" not in expected.strip():
+        text = text.split("\n", 1)[0].rstrip()
+    return text
+
+
 def middle_matches(generated: str, expected: str) -> bool:
-    """FIM exact match, one rule for training's metric and eval: equal once surrounding
-    whitespace is stripped."""
-    return generated.strip() == expected.strip()
+    """FIM exact match, one rule for training's metric and eval (:func:`scored_middle`)."""
+    return scored_middle(generated, expected) == expected.strip()
 
 
 QWEN = FimFormat(
@@ -131,9 +149,17 @@ CODEGEMMA = FimFormat(
     "<|file_separator|>",
 )
 # The built-in tiny model uses Qwen-style sentinels so that its prompts look
-# exactly like those of the recommended real model.
+# exactly like those of the recommended real model. It is served in SPM order: a
+# few-million-parameter model cannot learn to find the far-away end of the prefix
+# (PSM), but in SPM the middle simply continues the prefix, with the suffix as context.
 TINY = FimFormat(
-    "tiny", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|endoftext|>", "<|file_sep|>"
+    "tiny",
+    "<|fim_prefix|>",
+    "<|fim_suffix|>",
+    "<|fim_middle|>",
+    "<|endoftext|>",
+    "<|file_sep|>",
+    default_order="spm",
 )
 
 FIM_FORMATS: dict[str, FimFormat] = {

@@ -60,11 +60,17 @@ class PretrainConfig:
     hidden: int = 192
     layers: int = 4
     heads: int = 4
-    seq_len: int = 192
+    seq_len: int = 256
     batch_size: int = 12
     lr: float = 3e-3
     warmup_steps: int = 30
     fim_rate: float = 0.5
+    spm_rate: float = 0.8
+    """Share of FIM examples in SPM order, the order builtin:tiny is served in
+    (:attr:`codegen.core.fim.FimFormat.default_order`); the rest are PSM."""
+    chunk_chars: int = 700
+    """Examples are cut from files at line boundaries, at most about this long, so
+    that a whole FIM example (suffix, prefix and middle) often fits ``seq_len``."""
     heldout_fraction: float = 0.05
     seed: int = 1234
 
@@ -117,9 +123,9 @@ def split_chunks(text: str, max_chars: int = 1200) -> list[str]:
     return chunks
 
 
-def fim_transform(chunk: str, rng: random.Random) -> str:
-    """Turn a chunk into a PSM FIM example: a random span (whole lines or characters)
-    becomes the middle."""
+def fim_transform(chunk: str, rng: random.Random, order: str = "psm") -> str:
+    """Turn a chunk into a FIM example in ``order``: a random span (whole lines or
+    characters) becomes the middle."""
     lines = chunk.splitlines(keepends=True)
     if len(lines) >= 3 and rng.random() < 0.6:
         a = rng.randrange(len(lines))
@@ -132,17 +138,24 @@ def fim_transform(chunk: str, rng: random.Random) -> str:
     else:
         i, j = sorted(rng.sample(range(len(chunk) + 1), 2)) if len(chunk) > 1 else (0, len(chunk))
         prefix, middle, suffix = chunk[:i], chunk[i:j], chunk[j:]
-    prompt, completion = TINY.build_training_example(prefix, middle, suffix, "psm")
+    prompt, completion = TINY.build_training_example(prefix, middle, suffix, order)
     return prompt + completion
 
 
-def build_examples(files: list[tuple[str, str]], fim_rate: float, seed: int) -> list[str]:
+def build_examples(
+    files: list[tuple[str, str]],
+    fim_rate: float,
+    seed: int,
+    spm_rate: float = 0.0,
+    chunk_chars: int = 1200,
+) -> list[str]:
     rng = random.Random(seed)
     examples = []
     for _, text in files:
-        for chunk in split_chunks(text):
+        for chunk in split_chunks(text, chunk_chars):
             if rng.random() < fim_rate:
-                examples.append(fim_transform(chunk, rng))
+                order = "spm" if rng.random() < spm_rate else "psm"
+                examples.append(fim_transform(chunk, rng, order))
             else:
                 examples.append(chunk + TINY.eot_token)
     return examples
@@ -176,7 +189,9 @@ def pretrain(
     tokenizer = train_tokenizer((text for _, text in train_files), config.vocab_size)
     streams = {}
     for name, subset, seed in (("train", train_files, config.seed), ("val", held_files, 7)):
-        examples = build_examples(subset, config.fim_rate, seed)
+        examples = build_examples(
+            subset, config.fim_rate, seed, config.spm_rate, config.chunk_chars
+        )
         ids = tokenizer(examples, add_special_tokens=False)["input_ids"]
         streams[name] = torch.from_numpy(np.fromiter((t for seq in ids for t in seq), np.int64))
     if len(streams["val"]) <= config.seq_len + 1:

@@ -220,7 +220,7 @@ class Completer:
             snippets,
             _path_of(doc.uri),
             doc.language_id,
-            opts.fim_order,
+            engine.fim.default_order if opts.fim_order == "auto" else opts.fim_order,
         )
         config = GenerationConfig(
             max_new_tokens=opts.max_new_tokens if mode == "multi" else SINGLE_LINE_TOKENS,

@@ -50,7 +50,8 @@ class CompletionOptions:
     debounce_ms: int = 60
     adaptive_debounce: bool = True
     cache_size: int = 256
-    fim_order: str = "psm"
+    fim_order: str = "auto"
+    """``psm``, ``spm``, or ``auto``: the order the model's FIM format fills best."""
     snippets: SnippetOptions = field(default_factory=SnippetOptions)
 
 
@@ -96,7 +97,7 @@ class Options:
 CHOICES: dict[str, tuple[str, ...]] = {
     "model.quantize": ("4bit", "8bit", "none"),
     "model.device": ("auto", "cpu", "cuda"),
-    "completion.fimOrder": ("psm", "spm"),
+    "completion.fimOrder": ("auto", "psm", "spm"),
     "docstrings.style": ("google", "numpy", "sphinx"),
 }
 RANGES: dict[str, tuple[float, float]] = {

@@ -44,9 +44,10 @@ def build_prompt(
     snippets: Sequence[Snippet] = (),
     path: str = "",
     language_id: str = "",
-    order: str = "psm",
+    order: str | None = None,
 ) -> str:
-    """The full prompt after which the model writes the middle."""
+    """The full prompt after which the model writes the middle (``order`` None: the
+    format's own :attr:`~codegen.core.fim.FimFormat.default_order`)."""
     if not snippets:
         return fim.build_prompt(prefix, suffix, order)
     if fim.file_sep_token and fim.name in _FILE_SEP_FAMILIES:

@@ -52,8 +52,6 @@ def build_docstring_examples(
         suffix = text[doc.end : max(defn.end, doc.end)]
         if not suffix.endswith("\n") and defn.end < len(text):
             suffix += "\n"
-        prompt, completion = fmt.build_training_example(
-            prefix, text[doc.start : doc.end], suffix, "psm"
-        )
+        prompt, completion = fmt.build_training_example(prefix, text[doc.start : doc.end], suffix)
         examples.append(Example("docstring", prompt, completion, path, language))
     return examples
