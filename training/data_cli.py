@@ -18,7 +18,7 @@ from codegen.core.syntax import LANGUAGES
 from .data_docstring import DocstringConfig
 from .data_example import TASKS
 from .data_filters import FilterConfig
-from .data_fim import FimConfig
+from .data_fim import DEFAULT_ORDER_SHARE, FimConfig
 from .data_fix import FixConfig
 from .data_pipeline import DataConfig, run_pipeline
 
@@ -72,8 +72,10 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     tasks.add_argument(
         "--spm-rate",
         type=float,
-        default=FimConfig.spm_rate,
-        help="share of FIM examples in suffix-prefix-middle order (default: %(default)s)",
+        default=None,
+        help="share of training FIM holes in suffix-prefix-middle order (default: "
+        f"{DEFAULT_ORDER_SHARE:.0%} in the order the format is served in; held-out holes "
+        "always use that order)",
     )
     tasks.add_argument(
         "--window-chars",
@@ -214,7 +216,7 @@ def config_from_args(args: argparse.Namespace) -> DataConfig:
         ),
         fim=FimConfig(
             fim_rate=_fraction("--fim-rate", args.fim_rate),
-            spm_rate=_fraction("--spm-rate", args.spm_rate),
+            spm_rate=None if args.spm_rate is None else _fraction("--spm-rate", args.spm_rate),
             window_chars=args.window_chars,
         ),
         docstring=DocstringConfig(

@@ -22,19 +22,36 @@ from dataclasses import dataclass
 from codegen.core.fim import FimFormat
 from codegen.core.syntax import Span, node_spans
 
-from .data_example import Example, line_windows
+from .data_example import Example, clip_prefix, clip_suffix, line_windows
 
 
 @dataclass(frozen=True)
 class FimConfig:
     fim_rate: float = 0.9
-    spm_rate: float = 0.5
+    spm_rate: float | None = None
+    """Share of FIM holes in SPM order; None = the order the format is served in
+    (:attr:`FimFormat.default_order`) for ``DEFAULT_ORDER_SHARE`` of them."""
     window_chars: int = 2000
     examples_per_window: int = 3
     max_middle_chars: int = 800
     char_weight: float = 0.2
     line_weight: float = 0.4
     syntax_weight: float = 0.4
+    eval_line_rate: float = 0.5
+    """Held-out files: the share of non-blank lines that become a line-completion hole."""
+    eval_line_start_rate: float = 0.3
+    """...of which this share start at the line's indentation (the cursor on a fresh line)."""
+
+
+DEFAULT_ORDER_SHARE = 0.8
+"""With ``spm_rate=None``: most holes in the served order, a few in the other one so
+that a user who switches ``completion.fimOrder`` still gets sensible completions."""
+
+
+def spm_share(config: FimConfig, fmt: FimFormat) -> float:
+    if config.spm_rate is not None:
+        return config.spm_rate
+    return DEFAULT_ORDER_SHARE if fmt.default_order == "spm" else 1.0 - DEFAULT_ORDER_SHARE
 
 
 def char_hole(start: int, end: int, max_middle: int, rng: random.Random) -> tuple[int, int]:
@@ -93,6 +110,7 @@ def build_fim_examples(
     """``examples_per_window`` draws per window: a FIM example with a fresh hole, or (at
     most once per window) the plain window as an ``lm`` example."""
     examples: list[Example] = []
+    spm_rate = spm_share(config, fmt)
     spans_cache: list[list[Span]] = []  # parsed on first use only
     for start, end in line_windows(text, config.window_chars):
         window = text[start:end]
@@ -104,7 +122,7 @@ def build_fim_examples(
                 hole = _choose_hole(text, language, start, end, config, rng, spans_cache)
                 if hole is not None:
                     a, b = hole
-                    order = "spm" if rng.random() < config.spm_rate else "psm"
+                    order = "spm" if rng.random() < spm_rate else "psm"
                     prompt, completion = fmt.build_training_example(
                         text[start:a], text[a:b], text[b:end], order
                     )
@@ -139,3 +157,39 @@ def _choose_hole(
     if hole is None or not text[hole[0] : hole[1]].strip():
         hole = char_hole(start, end, config.max_middle_chars, rng)
     return hole if text[hole[0] : hole[1]].strip() else None
+
+
+def build_eval_fim_examples(
+    text: str,
+    path: str,
+    language: str,
+    fmt: FimFormat,
+    config: FimConfig,
+    rng: random.Random,
+) -> list[Example]:
+    """Held-out holes shaped like the inline completions the server is asked for.
+
+    For ``eval_line_rate`` of the non-blank lines: the rest of the line from a
+    random cursor inside it, or (``eval_line_start_rate``) the whole line from
+    its indentation, with up to ``window_chars`` of the file around it as
+    context (70% before the cursor), in the order the format is served in. This
+    is the line-level protocol of repository completion benchmarks (CodeXGLUE,
+    CrossCodeEval, RepoBench), and with one hole per few lines a small held-out
+    split still gives enough holes for a stable exact-match figure.
+    """
+    examples: list[Example] = []
+    before = int(config.window_chars * 0.7)
+    for start, end in _code_lines(text, 0, len(text)):
+        if rng.random() >= config.eval_line_rate:
+            continue
+        first = start + len(text[start:end]) - len(text[start:end].lstrip())
+        cut = first if rng.random() < config.eval_line_start_rate else rng.randrange(first, end)
+        if not text[cut:end].strip() or end - cut > config.max_middle_chars:
+            continue
+        prefix = clip_prefix(text, cut, before)
+        suffix = clip_suffix(text, end, config.window_chars - len(prefix))
+        prompt, completion = fmt.build_training_example(
+            prefix, text[cut:end], suffix, fmt.default_order
+        )
+        examples.append(Example("fim", prompt, completion, path, language))
+    return examples

@@ -33,7 +33,7 @@ from .data_dedup import DuplicateIndex
 from .data_docstring import DocstringConfig, build_docstring_examples
 from .data_example import TASKS, Example
 from .data_filters import FilterConfig, filter_file
-from .data_fim import FimConfig, build_fim_examples
+from .data_fim import FimConfig, build_eval_fim_examples, build_fim_examples
 from .data_fix import FixConfig, build_fix_examples
 from .data_output import write_outputs
 from .data_secrets import Redactor, redact_secrets
@@ -227,7 +227,11 @@ def build_examples(document: Document, config: DataConfig, fmt: FimFormat) -> li
     examples: list[Example] = []
     if "fim" in config.tasks or "lm" in config.tasks:
         fim = config.fim
-        if "fim" not in config.tasks:
+        held_out = document.split == "eval"
+        if held_out and "fim" in config.tasks:
+            examples.extend(build_eval_fim_examples(text, path, language, fmt, fim, rng))
+        if "fim" not in config.tasks or held_out:
+            # Held-out files keep their plain windows as lm rows (for the eval loss).
             fim = FimConfig(**{**fim.__dict__, "fim_rate": 0.0})
         windows = build_fim_examples(text, path, language, fmt, fim, rng)
         examples.extend(e for e in windows if e.task in config.tasks)

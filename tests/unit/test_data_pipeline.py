@@ -155,6 +155,27 @@ def test_dataset_splits_tasks_and_held_out_files(out: Path) -> None:
         assert row["split"] == "train"
 
 
+def test_fim_orders_follow_the_served_order(out: Path) -> None:
+    import datasets
+
+    from codegen.core.fim import TINY
+
+    data = datasets.load_from_disk(str(out / "dataset"))
+
+    def orders(split: str) -> list[str]:
+        rows = [r for r in data[split] if r["task"] == "fim"]
+        return [TINY.parse_prompt(r["prompt"])[2] for r in rows]
+
+    held_out = orders("eval")
+    assert held_out and set(held_out) == {TINY.default_order}  # measured as served
+    middles = [TINY.middle_of(r["completion"]) for r in data["eval"] if r["task"] == "fim"]
+    assert all("\n" not in m for m in middles)  # line completions
+    assert "lm" in set(data["eval"]["task"])  # plain windows for the eval loss
+    train = orders("train")
+    spm = train.count("spm") / len(train)
+    assert 0.65 < spm < 0.95, spm  # mostly the served order (SPM for tiny), some PSM
+
+
 def test_stats_count_every_step(out: Path) -> None:
     stats = json.loads((out / "stats.json").read_text())
     rows = _manifest(out)

@@ -75,12 +75,12 @@ def test_line_and_syntax_holes_are_aligned() -> None:
         assert hole in starts_ends and hole[1] - hole[0] <= 200
 
 
-def test_docstring_examples_are_psm_fim_of_the_docstring() -> None:
+def test_docstring_examples_are_fim_of_the_docstring_in_the_served_order() -> None:
     examples = build_docstring_examples(LEASES, "leases.py", "python", TINY, DocstringConfig())
     assert len(examples) == 5
     first = examples[0]
     prefix, suffix, order = TINY.parse_prompt(first.prompt)
-    assert order == "psm"
+    assert order == TINY.default_order == "spm"  # what the server's docstring writer sends
     assert prefix.endswith("def settle_rent(folio: Folio, tenant: str) -> Entry | None:\n    ")
     assert first.completion == '"""Settle the open rent balance of one tenant."""' + TINY.eot_token
     assert suffix.startswith('\n    qb_guard(folio, "settle")')
@@ -190,3 +190,37 @@ def test_commit_fixes_from_a_real_repository(tmp_path: Path) -> None:
         ("    return y + 1",),
     )
     assert fix.before == "def f(x):\n    y = x * 2\n    return y - 1\n"
+
+
+def test_spm_share_defaults_to_the_served_order() -> None:
+    from codegen.core.fim import QWEN
+    from codegen.training.data_fim import DEFAULT_ORDER_SHARE, spm_share
+
+    assert spm_share(FimConfig(), TINY) == DEFAULT_ORDER_SHARE
+    assert spm_share(FimConfig(), QWEN) == pytest.approx(1 - DEFAULT_ORDER_SHARE)
+    assert spm_share(FimConfig(spm_rate=0.3), TINY) == 0.3
+
+
+@pytest.mark.parametrize("fmt_name", ["tiny", "qwen"])
+def test_held_out_holes_are_line_completions_in_the_served_order(fmt_name: str) -> None:
+    from codegen.training.data_fim import build_eval_fim_examples
+
+    fmt = get_fim_format(fmt_name)
+    config = FimConfig(window_chars=400)
+    examples = build_eval_fim_examples(LEASES, "leases.py", "python", fmt, config, random.Random(1))
+    lines = [line for line in LEASES.splitlines() if line.strip()]
+    assert 0.3 * len(lines) < len(examples) <= len(lines)
+    at_indent = 0
+    for example in examples:
+        prefix, suffix, order = fmt.parse_prompt(example.prompt)
+        middle = fmt.middle_of(example.completion)
+        assert order == fmt.default_order
+        assert "\n" not in middle and middle.strip()
+        assert prefix + middle + suffix in LEASES  # a real cut of the file
+        assert suffix == "" or suffix.startswith("\n")  # the middle ends its line
+        assert len(prefix) <= 280 and len(prefix) + len(suffix) <= 400
+        line_start = prefix[prefix.rfind("\n") + 1 :]
+        at_indent += not line_start.strip()
+    assert 0 < at_indent < len(examples)  # some holes start the line, most are mid-line
+    again = build_eval_fim_examples(LEASES, "leases.py", "python", fmt, config, random.Random(1))
+    assert again == examples
