@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -230,12 +231,16 @@ def attach_adapter(loaded: LoadedModel, adapter_dir: str, name: str | None = Non
         name = f"{name}-{len(loaded.adapters)}"
     try:
         if name not in loaded.adapters:
-            if isinstance(loaded.model, PeftModel):
-                loaded.model.load_adapter(adapter_dir, adapter_name=name)
-            else:
-                loaded.model = PeftModel.from_pretrained(
-                    loaded.model, adapter_dir, adapter_name=name
-                )
+            with warnings.catch_warnings():
+                # Adapters from `codegen-train sft --train-embeddings` carry untied copies of
+                # the embeddings and head on purpose; PEFT's tying caution does not apply.
+                warnings.filterwarnings("ignore", message=".*tie_word_embeddings=True.*")
+                if isinstance(loaded.model, PeftModel):
+                    loaded.model.load_adapter(adapter_dir, adapter_name=name)
+                else:
+                    loaded.model = PeftModel.from_pretrained(
+                        loaded.model, adapter_dir, adapter_name=name
+                    )
             loaded.model.eval()
     except (RuntimeError, ValueError, KeyError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__

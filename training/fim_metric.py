@@ -1,10 +1,12 @@
 """FIM exact match: greedy-generate the middle of held-out FIM prompts and compare.
 
-A generated middle counts as exact when it equals the expected middle after
-stripping surrounding whitespace. Generation stops at the end-of-text token or
-any FIM sentinel, and after a few more tokens than the expected middle has
-(a longer answer cannot match) or as soon as the text generated so far can no
-longer match, which keeps the metric cheap enough to run at every evaluation.
+A generated middle counts as exact by :func:`codegen.core.fim.middle_matches`:
+equal to the expected middle once surrounding whitespace is stripped, comparing
+only the first generated line when the expected middle is one line. Generation
+stops at the end-of-text token or any FIM sentinel, and after a few more tokens
+than the expected middle has (a longer answer cannot match) or as soon as the
+verdict cannot change any more, which keeps the metric cheap enough to run at
+every evaluation.
 """
 
 from __future__ import annotations
@@ -61,10 +63,13 @@ def stop_token_ids(tokenizer: Any, fmt: FimFormat) -> list[int]:
     return sorted(i for i in ids if i is not None)
 
 
-def can_still_match(generated: str, expected: str) -> bool:
-    """Whether appending more text to ``generated`` could still make it match ``expected``."""
+def verdict_open(generated: str, expected: str) -> bool:
+    """Whether generating more text could still change whether ``generated`` matches
+    ``expected`` (:func:`~codegen.core.fim.middle_matches`); False = stop now."""
     text = generated.lstrip().rstrip("\ufffd")  # an incomplete UTF-8 sequence decodes to U+FFFD
     target = expected.strip()
+    if "\n" not in target and "\n" in text:
+        return False  # only the first line is scored, and it is complete
     if target.startswith(text):
         return True
     return text.startswith(target) and not text[len(target) :].strip()
@@ -82,7 +87,7 @@ class _DivergenceStop:
         import torch
 
         text = self.tokenizer.decode(input_ids[0, self.prompt_len :].tolist())
-        done = not can_still_match(text, self.expected)
+        done = not verdict_open(text, self.expected)
         return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
 
 

@@ -23,6 +23,16 @@ def _check_base_not_quantized(loaded: Any, spec: str) -> None:
         )
 
 
+def _untie_if_trained_apart(model: Any) -> None:
+    """An adapter trained with ``--train-embeddings`` holds separate copies of the
+    embeddings and the output head: the merged model must not tie them back together."""
+    inputs, outputs = model.get_input_embeddings(), model.get_output_embeddings()
+    if inputs is None or outputs is None or outputs.weight is inputs.weight:
+        return
+    if getattr(model.config, "tie_word_embeddings", False):
+        model.config.tie_word_embeddings = False
+
+
 def merge_adapter(base: str, adapter: str, out: str, device: str = "auto") -> dict[str, Any]:
     """Merge ``adapter`` into ``base`` and save model, tokenizer and ``codegen.json`` to ``out``."""
     from codegen.core.model import attach_adapter, load_model
@@ -36,6 +46,7 @@ def merge_adapter(base: str, adapter: str, out: str, device: str = "auto") -> di
     attach_adapter(loaded, adapter)
     merged = loaded.model.merge_and_unload()
     merged.config.use_cache = True
+    _untie_if_trained_apart(merged)
     target.mkdir(parents=True, exist_ok=True)
     merged.save_pretrained(str(target))
     loaded.tokenizer.save_pretrained(str(target))

@@ -47,6 +47,7 @@ RESUME_KEYS = (
     "seq_len",
     "packing",
     "seed",
+    "train_embeddings",
     "epochs",
     "max_steps",
     "eval_every",
@@ -69,6 +70,9 @@ class SftConfig:
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.05
+    train_embeddings: str = "auto"
+    """``yes``/``no``: also train the embeddings and output head in full; ``auto`` = yes
+    for models under 50M parameters (:func:`wants_embeddings`)."""
     batch_size: int = 4
     """Packed rows per micro-batch."""
     grad_accum: int = 1
@@ -94,10 +98,22 @@ def _same_fim(a: Any, b: Any) -> bool:
     return dataclasses.replace(a, name="") == dataclasses.replace(b, name="")
 
 
+SMALL_MODEL_PARAMETERS = 50_000_000
+
+
 def default_lr(parameters: int) -> float:
     """LoRA learning rate by base size: tiny models (builtin:tiny) learn fastest at 5e-3,
     billion-parameter code models at the usual 2e-4."""
-    return 5e-3 if parameters < 50_000_000 else 2e-4
+    return 5e-3 if parameters < SMALL_MODEL_PARAMETERS else 2e-4
+
+
+def wants_embeddings(setting: str, parameters: int) -> bool:
+    """Whether to train embeddings and output head in full: on request, or by default for
+    small models, where they are a large share of the model and cheap to store (for a
+    1.5B model they would be ~230M parameters: LoRA alone is the right default there)."""
+    if setting not in ("auto", "yes", "no"):
+        raise ConfigError(f"--train-embeddings must be auto, yes or no, not {setting!r}")
+    return setting == "yes" or (setting == "auto" and parameters < SMALL_MODEL_PARAMETERS)
 
 
 def last_complete_checkpoint(ckpt_dir: Path) -> Path | None:
@@ -230,8 +246,15 @@ def train_sft(config: SftConfig, extra_callbacks: Sequence[Any] = ()) -> dict[st
     if config.lr is None:
         config = dataclasses.replace(config, lr=default_lr(model.num_parameters()))
     set_seed(config.seed)  # LoRA's A matrices are drawn from the global RNG
+    embeddings = wants_embeddings(config.train_embeddings, model.num_parameters())
+    record["embeddings_trained"] = embeddings
     model = add_lora(
-        model, config.lora_r, config.lora_alpha, config.lora_dropout, config.quantize != "none"
+        model,
+        config.lora_r,
+        config.lora_alpha,
+        config.lora_dropout,
+        config.quantize != "none",
+        train_embeddings=embeddings,
     )
     boundary = choose_boundary_mode(model, len(tokenizer)) if config.packing else "position_ids"
     out = Path(config.out)

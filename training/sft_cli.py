@@ -60,6 +60,13 @@ def add_sft_arguments(parser: argparse.ArgumentParser) -> None:
         help="dropout on the LoRA path (default: %(default)s)",
     )
     model.add_argument(
+        "--train-embeddings",
+        choices=("auto", "yes", "no"),
+        default=d.train_embeddings,
+        help="also train the token embeddings and output head in full (saved in the adapter); "
+        "auto = only for models under 50M parameters, such as builtin:tiny (default: %(default)s)",
+    )
+    model.add_argument(
         "--gradient-checkpointing",
         action="store_true",
         help="recompute activations to save memory (always on with --quantize 4bit)",
@@ -155,6 +162,7 @@ def config_from_args(args: argparse.Namespace) -> SftConfig:
         lora_r=args.lora_r,
         lora_alpha=args.lora_alpha,
         lora_dropout=args.lora_dropout,
+        train_embeddings=args.train_embeddings,
         batch_size=args.batch_size,
         grad_accum=args.grad_accum,
         seq_len=args.seq_len,

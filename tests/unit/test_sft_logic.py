@@ -13,7 +13,7 @@ from codegen.training.collator import (
     first_label_masked,
     segment_positions,
 )
-from codegen.training.fim_metric import can_still_match, fim_cases, middle_matches
+from codegen.training.fim_metric import fim_cases, middle_matches, verdict_open
 from codegen.training.packing import IGNORE_INDEX, build_example, pack_lengths
 from codegen.training.sft import last_complete_checkpoint
 from codegen.training.sft_callbacks import selection_score
@@ -83,11 +83,20 @@ def test_collator_pads_right_with_pad_not_eos() -> None:
 def test_middle_match_and_early_divergence() -> None:
     assert middle_matches("  x = 1\n", "x = 1")
     assert not middle_matches("x = 2", "x = 1")
-    assert can_still_match("  tally_in", "tally_into(slot)")
-    assert can_still_match("tally_into(slot)\n  ", "tally_into(slot)")
-    assert not can_still_match("tally_out", "tally_into(slot)")
-    assert not can_still_match("tally_into(slot)x", "tally_into(slot)")
-    assert can_still_match("caf\ufffd", "café")  # half a UTF-8 character so far
+    # A one-line middle is scored on the first generated line (line-completion protocol)...
+    assert middle_matches("x = 1\n    y = 2", "x = 1\n")
+    assert not middle_matches("x = 12\n", "x = 1")
+    # ...a multi-line middle on everything generated.
+    assert not middle_matches("x = 1\ny = 2\nz = 3", "x = 1\ny = 2")
+    assert middle_matches("x = 1\ny = 2\n", "x = 1\ny = 2")
+    assert verdict_open("  tally_in", "tally_into(slot)")
+    assert verdict_open("tally_into(slot)  ", "tally_into(slot)")
+    assert not verdict_open("tally_into(slot)\n  ", "tally_into(slot)")  # first line done
+    assert not verdict_open("tally_out", "tally_into(slot)")
+    assert not verdict_open("tally_into(slot)x", "tally_into(slot)")
+    assert verdict_open("a\nb", "a\nbc")
+    assert not verdict_open("a\nbc\nd", "a\nbc")
+    assert verdict_open("caf\ufffd", "café")  # half a UTF-8 character so far
 
 
 def test_fim_cases_take_fim_rows_and_strip_eot() -> None:

@@ -51,6 +51,25 @@ def test_sft_writes_an_adapter_the_engine_loads(
         with engine.model.disable_adapter():
             base = engine.model(input_ids=ids).logits
     assert (tuned - base).abs().max() > 1e-4
+    # A small base gets its embeddings and output head trained too (copies in the adapter).
+    assert saved["training"]["embeddings_trained"] is True
+    extra = {k for k in _adapter_weights(out) if "lora_" not in k}
+    assert extra == {"base_model.model.lm_head.weight", "base_model.model.model.embed_tokens.weight"}
+    # ...while the base itself stays untouched: with the adapter off, logits are the base's.
+    from transformers import AutoModelForCausalLM
+
+    pristine = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    with torch.no_grad():
+        assert torch.allclose(pristine(input_ids=ids).logits, base, atol=1e-5)
+
+
+def test_train_embeddings_no_keeps_the_adapter_lora_only(
+    tiny_model_dir: Path, sft_data_dir: Path, tmp_path: Path, fast_sft_config
+) -> None:
+    out = tmp_path / "lora-only"
+    train_sft(fast_sft_config(tiny_model_dir, sft_data_dir, out, train_embeddings="no"))
+    assert all("lora_" in k for k in _adapter_weights(out))
+    assert json.loads((out / "codegen.json").read_text())["training"]["embeddings_trained"] is False
 
 
 def test_sft_refuses_to_save_an_empty_adapter(
