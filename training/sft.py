@@ -47,6 +47,7 @@ RESUME_KEYS = (
     "seq_len",
     "packing",
     "seed",
+    "warmup",
     "train_embeddings",
     "epochs",
     "max_steps",
@@ -213,6 +214,9 @@ def train_sft(config: SftConfig, extra_callbacks: Sequence[Any] = ()) -> dict[st
 
     if config.lora_r < 1 or config.seq_len < 8 or config.batch_size < 1 or config.grad_accum < 1:
         raise ConfigError("--lora-r, --batch-size and --grad-accum must be >= 1, --seq-len >= 8")
+    if not 0.0 <= config.warmup < 1.0:
+        raise ConfigError(f"--warmup must be in [0, 1), not {config.warmup}")
+    wants_embeddings(config.train_embeddings, 0)  # a bad value fails before any loading
     data = load_sft_data(config.data)
     resume_from = _check_out_dir(config)
     _check_data_manifest(config, data)

@@ -95,6 +95,13 @@ def add_sft_arguments(parser: argparse.ArgumentParser) -> None:
         "builtin:tiny, else 2e-4)",
     )
     loop.add_argument(
+        "--warmup",
+        type=float,
+        default=d.warmup,
+        help="share of the run spent warming up, then cosine to zero; the run's length is "
+        "whichever ends it first, the planned steps or --max-minutes (default: %(default)s)",
+    )
+    loop.add_argument(
         "--batch-size",
         type=int,
         default=d.batch_size,
@@ -159,6 +166,7 @@ def config_from_args(args: argparse.Namespace) -> SftConfig:
         max_steps=args.max_steps,
         max_minutes=args.max_minutes,
         lr=args.lr,
+        warmup=args.warmup,
         lora_r=args.lora_r,
         lora_alpha=args.lora_alpha,
         lora_dropout=args.lora_dropout,

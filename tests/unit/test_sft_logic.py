@@ -151,3 +151,32 @@ def test_missing_data_directory_says_how_to_make_it(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataError, match="no dataset/"):
         load_sft_data(str(tmp_path / "empty"))
+
+
+def test_lr_schedule_warms_up_then_decays_over_steps_or_time() -> None:
+    from codegen.training.schedule import lr_factor
+
+    # Step-planned: the usual warmup + cosine.
+    assert lr_factor(0, 100, 0.0, 0.1) == 0.0
+    assert lr_factor(5, 100, 0.0, 0.1) == pytest.approx(0.5)
+    assert lr_factor(10, 100, 0.0, 0.1) == pytest.approx(1.0)
+    assert lr_factor(55, 100, 0.0, 0.1) == pytest.approx(0.5)
+    assert lr_factor(100, 100, 0.0, 0.1) == pytest.approx(0.0)
+    # A 3-minute budget on a 12,000-step plan: time sets the progress, not the plan.
+    assert lr_factor(20, 12_000, 0.05, 0.05) == pytest.approx(1.0)
+    assert lr_factor(80, 12_000, 0.525, 0.05) == pytest.approx(0.5)
+    assert lr_factor(150, 12_000, 1.0, 0.05) == pytest.approx(0.0)
+
+
+def test_bad_sft_options_fail_before_loading(tmp_path) -> None:
+    from codegen.core.errors import ConfigError
+    from codegen.training.sft import SftConfig, train_sft
+
+    with pytest.raises(ConfigError, match="--warmup"):
+        train_sft(SftConfig(base="x", data=str(tmp_path), out=str(tmp_path / "o"), warmup=1.5))
+    with pytest.raises(ConfigError, match="--train-embeddings"):
+        train_sft(
+            SftConfig(
+                base="x", data=str(tmp_path), out=str(tmp_path / "o"), train_embeddings="maybe"
+            )
+        )
