@@ -11,7 +11,9 @@ ways, mirroring what users ask for:
   (:func:`codegen.core.syntax.node_spans`).
 
 Prompts come from ``core``'s :class:`~codegen.core.fim.FimFormat`, so the
-sentinels and order trained on are those served.
+sentinels and order trained on are those served (most holes in the format's
+``default_order``). Held-out files get evaluation holes instead
+(:func:`build_eval_fim_examples`): line completions in the served order.
 """
 
 from __future__ import annotations
