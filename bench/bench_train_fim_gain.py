@@ -32,6 +32,12 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=5.0, help="sft time budget")
     parser.add_argument("--out", help="keep data and adapter here (default: a temp dir)")
     parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of data (which files are held out, where holes fall) and sft (default: 0)",
+    )
+    parser.add_argument(
         "--sft-args",
         default="",
         help="extra codegen-train sft options, e.g. '--lr 3e-3 --lora-r 32'",
@@ -55,6 +61,8 @@ def main() -> int:
         "400",
         "--tasks",
         "fim,lm",
+        "--seed",
+        str(args.seed),
     ]
     run(data_cmd)
     sft_cmd = train + [
@@ -70,6 +78,8 @@ def main() -> int:
         "--epochs",
         "1000",
         "--no-progress",
+        "--seed",
+        str(args.seed),
         *args.sft_args.split(),
     ]
     run(sft_cmd)
@@ -80,6 +90,12 @@ def main() -> int:
             {
                 "base_model": args.base,
                 "minutes": args.minutes,
+                "seed": args.seed,
+                "held_out_files": sorted(
+                    json.loads(line)["path"]
+                    for line in (data / "manifest.jsonl").read_text().splitlines()
+                    if json.loads(line).get("split") == "eval"
+                ),
                 "fim_eval_cases": m["fim_eval_cases"],
                 "base": m["base"],
                 "adapter": m["adapter"],

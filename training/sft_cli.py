@@ -13,6 +13,18 @@ from .sft import SftConfig
 _DEFAULTS = SftConfig(base="", data="", out="")
 
 
+UNTIL_BUDGET_EPOCHS = 1000.0
+"""Epochs planned when only --max-minutes bounds the run: the clock ends it first."""
+
+
+def _epochs(args: argparse.Namespace) -> float:
+    if args.epochs is not None:
+        return float(args.epochs)
+    if args.max_minutes is not None and args.max_steps <= 0:
+        return UNTIL_BUDGET_EPOCHS
+    return _DEFAULTS.epochs
+
+
 def add_sft_arguments(parser: argparse.ArgumentParser) -> None:
     """Add every ``codegen-train sft`` option to ``parser``."""
     d = _DEFAULTS
@@ -73,7 +85,11 @@ def add_sft_arguments(parser: argparse.ArgumentParser) -> None:
     )
     loop = parser.add_argument_group("training")
     loop.add_argument(
-        "--epochs", type=float, default=d.epochs, help="passes over the data (default: %(default)s)"
+        "--epochs",
+        type=float,
+        default=None,
+        help=f"passes over the data (default: {d.epochs:g}; with --max-minutes and neither "
+        "--epochs nor --max-steps, as many as the time allows)",
     )
     loop.add_argument(
         "--max-steps",
@@ -162,7 +178,7 @@ def config_from_args(args: argparse.Namespace) -> SftConfig:
         out=args.out,
         quantize=args.quantize,
         resume=args.resume,
-        epochs=args.epochs,
+        epochs=_epochs(args),
         max_steps=args.max_steps,
         max_minutes=args.max_minutes,
         lr=args.lr,

@@ -180,3 +180,23 @@ def test_bad_sft_options_fail_before_loading(tmp_path) -> None:
                 base="x", data=str(tmp_path), out=str(tmp_path / "o"), train_embeddings="maybe"
             )
         )
+
+
+@pytest.mark.parametrize(
+    ("argv", "epochs"),
+    [
+        ([], 3.0),
+        (["--max-minutes", "3"], 1000.0),  # the clock ends the run, not an epoch count
+        (["--max-minutes", "3", "--epochs", "2"], 2.0),
+        (["--max-minutes", "3", "--max-steps", "50"], 3.0),
+    ],
+)
+def test_max_minutes_alone_trains_for_the_time_given(argv: list[str], epochs: float) -> None:
+    import argparse
+
+    from codegen.training.sft_cli import _epochs, add_sft_arguments
+
+    parser = argparse.ArgumentParser()
+    add_sft_arguments(parser)
+    args = parser.parse_args(["--base", "b", "--data", "d", "--out", "o", *argv])
+    assert _epochs(args) == epochs
