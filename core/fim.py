@@ -117,9 +117,14 @@ def scored_middle(generated: str, expected: str) -> str:
     multi-line middle must be matched whole, ending where the model stopped.
     """
     text = generated.strip()
-    if "\n" not in expected.strip():
+    if first_line_only(expected):
         text = text.split("\n", 1)[0].rstrip()
     return text
+
+
+def first_line_only(expected: str) -> bool:
+    """Whether exact match against ``expected`` looks at the first generated line only."""
+    return "\n" not in expected.strip()
 
 
 def middle_matches(generated: str, expected: str) -> bool:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from codegen.core.fim import FimFormat, middle_matches
+from codegen.core.fim import FimFormat, first_line_only, middle_matches
 
 SLACK_TOKENS = 8
 
@@ -68,7 +68,7 @@ def verdict_open(generated: str, expected: str) -> bool:
     ``expected`` (:func:`~codegen.core.fim.middle_matches`); False = stop now."""
     text = generated.lstrip().rstrip("\ufffd")  # an incomplete UTF-8 sequence decodes to U+FFFD
     target = expected.strip()
-    if "\n" not in target and "\n" in text:
+    if first_line_only(expected) and "\n" in text:
         return False  # only the first line is scored, and it is complete
     if target.startswith(text):
         return True

@@ -8,7 +8,6 @@ label tokens (``num_items_in_batch``), checkpoints with RNG and sampler state
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -40,11 +39,10 @@ def _optimizer(config: SftConfig, device: str) -> str:
     return "adamw_torch"
 
 
-def training_arguments(config: SftConfig, device: str, steps_per_epoch: int) -> Any:
+def training_arguments(config: SftConfig, device: str) -> Any:
     import torch
     from transformers import TrainingArguments
 
-    total = config.max_steps if config.max_steps > 0 else math.ceil(steps_per_epoch * config.epochs)
     bf16 = device == "cuda" and torch.cuda.is_bf16_supported()
     extra: dict[str, Any] = {}
     if config.gradient_checkpointing:
@@ -56,10 +54,7 @@ def training_arguments(config: SftConfig, device: str, steps_per_epoch: int) -> 
         per_device_eval_batch_size=config.batch_size,
         gradient_accumulation_steps=config.grad_accum,
         learning_rate=config.lr if config.lr is not None else 2e-4,
-        # Warmup + cosine come from BudgetTrainer's scheduler (schedule.py), which also
-        # fits them to --max-minutes; these two only record the shape in the Trainer args.
-        lr_scheduler_type="cosine",
-        warmup_steps=max(0, round(total * config.warmup)),
+        # Warmup and cosine come from BudgetTrainer's own scheduler (schedule.py).
         weight_decay=0.0,
         max_steps=config.max_steps if config.max_steps > 0 else -1,
         num_train_epochs=config.epochs,
@@ -100,8 +95,7 @@ def build_trainer(
 ) -> tuple[Any, TimeBudgetCallback]:
     from transformers import EarlyStoppingCallback, PrinterCallback
 
-    steps_per_epoch = max(1, math.ceil(len(train_rows) / (config.batch_size * config.grad_accum)))
-    args = training_arguments(config, loaded.device, steps_per_epoch)
+    args = training_arguments(config, loaded.device)
     # An empty eval split would make every evaluation fail; evaluate on a few train rows instead.
     eval_rows = eval_rows or train_rows[: max(1, config.batch_size)]
     max_len = int(getattr(model.config, "max_position_embeddings", 4096))
