@@ -30,7 +30,7 @@ BIN        := $(VENV)/bin
 DEMO_AT    ?= tests/fixtures/sample_repo/quillbook/royalties.py:24:5
 demo: $(STAMP)
 	@echo "== 1. builtin:tiny (built once, then cached) fills in a sample file"
-	$(PY) -m codegen.core.demo
+	$(PY) -m codegen.core.builtin.demo
 	@echo "== 2. HumanEval and execution-based infilling on a small slice (base model)"
 	$(BIN)/codegen-eval humaneval --model builtin:tiny --limit $(DEMO_LIMIT) --n 1 --k 1 --out $(DEMO)/humaneval-base
 	$(BIN)/codegen-eval infill --model builtin:tiny --limit $(DEMO_LIMIT) --k 1 --out $(DEMO)/infill-base

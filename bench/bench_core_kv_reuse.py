@@ -34,9 +34,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="keystrokes to time")
     args = parser.parse_args()
 
+    from codegen.core.builtin.tiny import make_random_model
     from codegen.core.engine import GenerationConfig
-    from codegen.core.model import load_engine
-    from codegen.core.tiny import make_random_model
+    from codegen.core.transformers_engine import load_engine
 
     with tempfile.TemporaryDirectory() as tmp:
         spec = args.model or str(make_random_model(tmp, hidden=192, layers=4, vocab_size=1024))

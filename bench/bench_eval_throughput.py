@@ -22,9 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from codegen.eval.pool import SandboxPool
 from codegen.eval.problems import load_problems, load_samples
 from codegen.eval.runs import sandbox_policy
+from codegen.eval.sandbox.pool import SandboxPool
 from codegen.eval.scoring import score_samples
 
 EXEC_LINE = "exec(check_program, exec_globals)"

@@ -8,7 +8,7 @@ chosen with a fixed seed and rotating over three kinds: an operator swap
 off-by-one (an integer literal +/- 1) and a wrong variable (a local name read
 where another local of the same function was). The mutated file still parses.
 Each file is scored in one forward pass and
-:func:`~codegen.server.surprise_hints.find_surprise_hints` runs with the
+:func:`~codegen.server.hints.surprise.find_surprise_hints` runs with the
 server's thresholds (or the ones given); a hint is correct when it is on the
 bug's line.
 
@@ -175,10 +175,10 @@ def main() -> int:
     parser.add_argument("--no-clean", action="store_true", help="skip scoring the clean originals")
     args = parser.parse_args()
 
-    from codegen.core.model import load_engine
+    from codegen.core.transformers_engine import load_engine
+    from codegen.server.hints.prose import prose_ranges
+    from codegen.server.hints.surprise import find_surprise_hints
     from codegen.server.options import HintOptions
-    from codegen.server.prose_ranges import prose_ranges
-    from codegen.server.surprise_hints import find_surprise_hints
 
     defaults = HintOptions()
     z = defaults.z_threshold if args.z_threshold is None else args.z_threshold
@@ -229,8 +229,8 @@ def evaluate(
     clean_hints: int | None,
 ) -> dict:
     """One buggy file: its hints, and where the bug's line ranks by surprise."""
-    from codegen.server.prose_ranges import prose_ranges
-    from codegen.server.surprise_hints import find_surprise_hints, line_surprise
+    from codegen.server.hints.prose import prose_ranges
+    from codegen.server.hints.surprise import find_surprise_hints, line_surprise
 
     skip = prose_ranges(buggy, "python")
     scores = engine.score(buggy)  # type: ignore[attr-defined]

@@ -91,7 +91,7 @@ def _lora_model(model_dir: Path) -> Any:
     import torch
     from transformers import AutoModelForCausalLM
 
-    from codegen.training.sft_model import add_lora
+    from codegen.training.sft.model import add_lora
 
     torch.manual_seed(0)
     model = AutoModelForCausalLM.from_pretrained(model_dir)
@@ -103,8 +103,8 @@ def run_ours(model_dir: Path, rows: list[dict], steps: int, batch: int, seq_len:
     from transformers import AutoTokenizer, Trainer, TrainingArguments
 
     from codegen.core.fim import get_fim_format
-    from codegen.training.collator import PackedCollator
-    from codegen.training.packing import PackingStats, pack_examples, tokenize_examples
+    from codegen.training.sft.collator import PackedCollator
+    from codegen.training.sft.packing import PackingStats, pack_examples, tokenize_examples
 
     tok = AutoTokenizer.from_pretrained(model_dir)
     stats = PackingStats()
@@ -176,7 +176,7 @@ def main() -> int:
 
     import torch
 
-    from codegen.core.tiny import make_random_model
+    from codegen.core.builtin.tiny import make_random_model
 
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     texts = stdlib_texts(2_000_000)

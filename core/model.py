@@ -7,8 +7,6 @@ this module stays cheap.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import warnings
@@ -18,6 +16,7 @@ from typing import Any
 
 from .errors import AdapterError, ConfigError, ModelLoadError
 from .fim import FimFormat, detect_fim_format
+from .metadata import config_fingerprint, read_metadata
 
 log = logging.getLogger(__name__)
 
@@ -80,24 +79,6 @@ def resolve_model_path(spec: str) -> str:
     return spec
 
 
-def config_fingerprint(config: Any) -> str:
-    """A short hash of the architecture-defining fields of a model config.
-
-    Adapters record it so that loading one onto another base fails clearly.
-    """
-    keys = (
-        "model_type",
-        "vocab_size",
-        "hidden_size",
-        "num_hidden_layers",
-        "num_attention_heads",
-        "num_key_value_heads",
-        "intermediate_size",
-    )
-    blob = json.dumps({k: getattr(config, k, None) for k in keys}, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
 def _offline_error(spec: str) -> ModelLoadError:
     return ModelLoadError(
         f"model {spec!r} is not in the local Hugging Face cache and the hub cannot be reached. "
@@ -125,16 +106,6 @@ def _quantization_config(quantize: str, device: str) -> Any:
         bnb_4bit_use_double_quant=True,
         bnb_4bit_compute_dtype=compute,
     )
-
-
-def _read_codegen_json(path: str) -> dict[str, Any]:
-    meta = Path(path) / "codegen.json"
-    if not meta.is_file():
-        return {}
-    try:
-        return dict(json.loads(meta.read_text()))
-    except (OSError, ValueError) as err:
-        raise ModelLoadError(f"{meta}: unreadable codegen metadata ({err})") from None
 
 
 def load_model(
@@ -166,7 +137,7 @@ def load_model(
     except (OSError, ValueError) as err:
         raise ModelLoadError(f"{spec}: cannot load its tokenizer ({err})") from None
 
-    meta = _read_codegen_json(path) if Path(path).is_dir() else {}
+    meta = read_metadata(path) if Path(path).is_dir() else {}
     fim = detect_fim_format(tokenizer, fim_format or meta.get("fim_format"))
 
     kwargs: dict[str, Any] = {"local_files_only": local_only}
@@ -212,7 +183,7 @@ def _check_adapter_dir(loaded: LoadedModel, adapter_dir: str) -> None:
         raise AdapterError(f"{adapter_dir}: no such adapter directory")
     if not (path / "adapter_config.json").is_file():
         raise AdapterError(f"{adapter_dir}: not a PEFT adapter (no adapter_config.json)")
-    meta = _read_codegen_json(str(path))
+    meta = read_metadata(str(path))
     want = meta.get("base_fingerprint")
     if want and want != loaded.fingerprint:
         raise AdapterError(
@@ -263,16 +234,3 @@ def set_active_adapter(loaded: LoadedModel, name: str | None) -> None:
     if name is not None:
         loaded.model.set_adapter(name)
     loaded.active_adapter = name
-
-
-def load_engine(
-    model: str = "builtin:tiny",
-    adapter: str | None = None,
-    quantize: str = "none",
-    device: str = "auto",
-    fim_format: str | None = None,
-) -> Any:
-    """Load a model and return a :class:`~codegen.core.transformers_engine.TransformersEngine`."""
-    from .transformers_engine import TransformersEngine
-
-    return TransformersEngine(load_model(model, quantize, device, fim_format, adapter))

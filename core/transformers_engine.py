@@ -22,7 +22,7 @@ from .engine import (
     TokenScore,
     apply_stop_rules,
 )
-from .model import LoadedModel, attach_adapter, set_active_adapter
+from .model import LoadedModel, attach_adapter, load_model, set_active_adapter
 
 
 def common_prefix_length(a: list[int], b: list[int]) -> int:
@@ -256,3 +256,14 @@ def _pick_token(logits: Any, config: GenerationConfig, generator: Any) -> int:
         sorted_probs = sorted_probs * keep
         probs = torch.zeros_like(probs).scatter(0, order, sorted_probs)
     return int(torch.multinomial(probs / probs.sum(), 1, generator=generator))
+
+
+def load_engine(
+    model: str = "builtin:tiny",
+    adapter: str | None = None,
+    quantize: str = "none",
+    device: str = "auto",
+    fim_format: str | None = None,
+) -> TransformersEngine:
+    """Load ``model`` (with ``adapter`` on top) and return an engine that serves it."""
+    return TransformersEngine(load_model(model, quantize, device, fim_format, adapter))

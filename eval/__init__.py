@@ -1,0 +1,1 @@
+"""codegen.eval: ``codegen-eval`` (HumanEval, infilling, repository FIM, samples, compare)."""

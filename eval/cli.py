@@ -130,7 +130,7 @@ def _main(argv: list[str] | None) -> int:
 
 
 def _load_engine(args: argparse.Namespace):
-    from codegen.core.model import load_engine
+    from codegen.core.transformers_engine import load_engine
 
     return load_engine(
         args.model,

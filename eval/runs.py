@@ -17,10 +17,10 @@ from codegen.core.engine import Engine
 
 from .generate import GenerationPlan, Profile, generate_missing, plan_record
 from .infill import InfillTask, task_counts
-from .launcher import SandboxPolicy
-from .pool import SandboxPool
 from .problems import Problem, Sample, load_samples, problems_path
 from .report import compute_metrics, write_run
+from .sandbox.launcher import SandboxPolicy
+from .sandbox.pool import SandboxPool
 from .scoring import ScoredSample, score_samples
 
 _warned = False

@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .pool import SandboxPool
 from .problems import Problem, Sample
+from .sandbox.pool import SandboxPool
 from .verdict import (
     InputsChanged,
     Verdict,

@@ -23,9 +23,9 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from . import plain_data
 from .problems import Problem
-from .sample_runner import TEST_SEED
+from .sandbox import plain_data
+from .sandbox.runner import TEST_SEED
 
 
 @dataclass(frozen=True)

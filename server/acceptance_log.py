@@ -15,15 +15,11 @@ import os
 import time
 from collections import OrderedDict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lsprotocol import types
 
-from .guard import guarded
 from .options import AcceptanceLogOptions
-
-if TYPE_CHECKING:
-    from .app import CodegenServer
 
 log = logging.getLogger(__name__)
 
@@ -78,28 +74,6 @@ class AcceptanceLog:
         if event != "shown":
             self._offered.pop(suggestion_id, None)
         return True
-
-
-def _id_from(params: Any) -> str | None:
-    value = params.get("id") if isinstance(params, dict) else getattr(params, "id", None)
-    return value if isinstance(value, str) else None
-
-
-def register(server: CodegenServer) -> None:
-    for method, event in EVENTS.items():
-
-        def handler(params: Any, event: str = event) -> None:
-            suggestion_id = _id_from(params)
-            if suggestion_id is not None:
-                server.acceptance.record(event, suggestion_id)
-
-        server.feature(method)(guarded()(handler))
-
-    @server.command(ACCEPT_COMMAND)
-    @guarded(lambda: False)
-    def accept(ls: Any, *args: object) -> bool:
-        first = args[0] if args else None
-        return isinstance(first, str) and server.acceptance.record("accepted", first)
 
 
 def item_command(suggestion_id: str) -> types.Command:

@@ -86,7 +86,7 @@ def serve(args: argparse.Namespace) -> int:
         handlers=[handler],
     )
     from .app import create_server
-    from .engine_host import FakeSettings
+    from .model.host import FakeSettings
     from .options import ModelOptions, Options
 
     defaults = Options(

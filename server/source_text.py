@@ -17,11 +17,11 @@ from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
 
-from .positions import UTF16, column_to_index, index_to_column, line_content, split_lines
-from .syntax_mode import language_of
+from .completion.syntax_mode import language_of
+from .lsp.positions import UTF16, column_to_index, index_to_column, line_content, split_lines
 
 if TYPE_CHECKING:
-    from .app import CodegenServer
+    from .session import CodegenServer
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random 2-layer Llama with a byte-level BPE tokenizer and FIM sentinels."""
-    from codegen.core.tiny import make_random_model
+    from codegen.core.builtin.tiny import make_random_model
 
     return make_random_model(tmp_path_factory.mktemp("tiny-model"), seed=0)
 
@@ -24,7 +24,7 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def other_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Another random tiny model with a different shape (for adapter-mismatch tests)."""
-    from codegen.core.tiny import make_random_model
+    from codegen.core.builtin.tiny import make_random_model
 
     return make_random_model(tmp_path_factory.mktemp("other-model"), hidden=96, layers=3, seed=1)
 
@@ -35,8 +35,7 @@ def make_lora_adapter(base_dir: Path, out_dir: Path, seed: int) -> Path:
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
-    from codegen.core.model import config_fingerprint
-    from codegen.core.tiny import write_codegen_json
+    from codegen.core.metadata import config_fingerprint, write_metadata
 
     base = AutoModelForCausalLM.from_pretrained(base_dir)
     model = get_peft_model(base, LoraConfig(r=4, lora_alpha=8, target_modules="all-linear"))
@@ -46,7 +45,7 @@ def make_lora_adapter(base_dir: Path, out_dir: Path, seed: int) -> Path:
             if "lora_B" in name:
                 param.normal_(0, 0.5)
     model.save_pretrained(out_dir)
-    write_codegen_json(
+    write_metadata(
         out_dir, base_model=str(base_dir), base_fingerprint=config_fingerprint(base.config)
     )
     return out_dir

@@ -1,0 +1,1 @@
+"""codegen.training: ``codegen-train`` (pretrain, data, sft, merge)."""

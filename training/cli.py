@@ -39,7 +39,7 @@ def _add_pretrain(sub: argparse._SubParsersAction) -> None:
 
 def _run_pretrain(args: argparse.Namespace) -> int:
     from codegen.core.builtin import progress_bar
-    from codegen.core.pretrain import PretrainConfig, pretrain
+    from codegen.core.builtin.pretrain import PretrainConfig, pretrain
 
     config = PretrainConfig(
         corpus=args.corpus,
@@ -58,7 +58,7 @@ def _run_pretrain(args: argparse.Namespace) -> int:
 
 
 def _add_data(sub: argparse._SubParsersAction) -> None:
-    from .data_cli import add_data_arguments, run_data
+    from .data.cli import add_data_arguments, run_data
 
     p = sub.add_parser(
         "data",
@@ -72,7 +72,7 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_sft(sub: argparse._SubParsersAction) -> None:
-    from .sft_cli import add_sft_arguments, run_sft
+    from .sft.cli import add_sft_arguments, run_sft
 
     p = sub.add_parser(
         "sft",
@@ -87,7 +87,7 @@ def _add_sft(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_merge(sub: argparse._SubParsersAction) -> None:
-    from .sft_cli import add_merge_arguments, run_merge
+    from .sft.cli import add_merge_arguments, run_merge
 
     p = sub.add_parser(
         "merge",

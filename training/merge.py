@@ -35,8 +35,8 @@ def _untie_if_trained_apart(model: Any) -> None:
 
 def merge_adapter(base: str, adapter: str, out: str, device: str = "auto") -> dict[str, Any]:
     """Merge ``adapter`` into ``base`` and save model, tokenizer and ``codegen.json`` to ``out``."""
+    from codegen.core.metadata import write_metadata
     from codegen.core.model import attach_adapter, load_model
-    from codegen.core.tiny import write_codegen_json
 
     target = Path(out)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
@@ -55,6 +55,6 @@ def merge_adapter(base: str, adapter: str, out: str, device: str = "auto") -> di
         "fim_format": loaded.fim.name,
         "merged_from": {"base_model": base, "adapter": str(Path(adapter).resolve())},
     }
-    write_codegen_json(target, **meta)
+    write_metadata(target, **meta)
     print(f"codegen-train merge: wrote {target} ({merged.dtype})", file=sys.stderr)
     return meta

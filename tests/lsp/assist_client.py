@@ -22,7 +22,7 @@ from typing import Any
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from codegen.server.positions import column_to_index, line_content, split_lines
+from codegen.server.lsp.positions import column_to_index, line_content, split_lines
 
 SERVER = [sys.executable, "-m", "codegen.server.cli"]
 
@@ -76,7 +76,7 @@ def memorizing_model(root: Path, steps: int = 80) -> Path:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from codegen.core.tiny import make_random_model
+    from codegen.core.builtin.tiny import make_random_model
 
     base = make_random_model(root / "random", seed=0)
     tokenizer = AutoTokenizer.from_pretrained(base)

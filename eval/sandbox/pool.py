@@ -1,0 +1,161 @@
+"""A warm pool of sandbox launchers, fed from one queue by one thread per launcher.
+
+Each launcher (see :mod:`codegen.eval.sandbox.launcher`) is a separate interpreter
+started with a minimal environment, so neither our secrets nor the problems'
+answers are in the memory its samples are forked from.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import select
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict
+
+from .isolation import Isolation
+from .launcher import SandboxPolicy
+from .wire import read_frame, write_frame
+
+LAUNCHER_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+_GRACE_S = 30.0
+"""How long past a job's own timeout we wait before declaring its launcher hung."""
+
+
+class SandboxError(RuntimeError):
+    """A launcher could not be started (a bug or an unsupported platform)."""
+
+
+class _Launcher:
+    """One launcher process. ``start`` spawns it; ``wait_ready`` reads its isolation report
+    (split so that several launchers boot in parallel)."""
+
+    def __init__(self, policy: SandboxPolicy) -> None:
+        self.start(policy)
+        self.wait_ready()
+
+    @classmethod
+    def spawn(cls, policy: SandboxPolicy) -> _Launcher:
+        launcher = cls.__new__(cls)
+        launcher.start(policy)
+        return launcher
+
+    def start(self, policy: SandboxPolicy) -> None:
+        jobs_r, self.jobs_w = os.pipe()
+        self.results_r, results_w = os.pipe()
+        cmd = [sys.executable, "-I", "-m", "codegen.eval.sandbox.launcher"]
+        cmd += ["--jobs-fd", str(jobs_r), "--results-fd", str(results_w)]
+        cmd += ["--policy", json.dumps(asdict(policy))]
+        self.proc = subprocess.Popen(
+            cmd,
+            pass_fds=(jobs_r, results_w),
+            env=LAUNCHER_ENV,
+            cwd="/",
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+        )
+        os.close(jobs_r)
+        os.close(results_w)
+
+    def wait_ready(self) -> None:
+        ready = read_frame(self.results_r)
+        if not ready or "ready" not in ready:
+            self.close()
+            raise SandboxError("the sandbox launcher failed to start; see its error above")
+        self.isolation = Isolation(**ready["ready"])
+        self.cgroup_dir: str | None = ready.get("cgroup")
+
+    def run(self, job: dict, timeout_s: float) -> dict | None:
+        """The launcher's outcome for ``job``; None if the launcher died or hung."""
+        try:
+            write_frame(self.jobs_w, job)
+            ready, _, _ = select.select([self.results_r], [], [], timeout_s + _GRACE_S)
+            return read_frame(self.results_r) if ready else None
+        except (BrokenPipeError, OSError, ValueError):
+            return None
+
+    def close(self) -> None:
+        for fd in (self.jobs_w, self.results_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.proc.kill()
+        self.proc.wait()
+        if getattr(self, "cgroup_dir", None):
+            for _ in range(50):  # its samples may take a moment to die after the launcher
+                try:
+                    os.rmdir(self.cgroup_dir)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.02)
+
+
+class SandboxPool:
+    """Run jobs in isolated children of ``workers`` warm launchers.
+
+    Use as a context manager. :attr:`isolation` says what the kernel allowed.
+    """
+
+    def __init__(self, workers: int | None = None, policy: SandboxPolicy | None = None) -> None:
+        self.policy = policy or SandboxPolicy()
+        # Twice the CPUs: a sample's wall time is mostly fork/exit latency, not computation.
+        self.workers = max(1, workers or 2 * (os.cpu_count() or 1))
+        self._queue: queue.Queue = queue.Queue()
+        # Launchers are started from this thread: PR_SET_PDEATHSIG follows the creating thread.
+        self._launchers = [_Launcher.spawn(self.policy) for _ in range(self.workers)]
+        for launcher in self._launchers:
+            launcher.wait_ready()
+        self.isolation = self._launchers[0].isolation
+        self._threads = [
+            threading.Thread(target=self._serve, args=(i,), daemon=True)
+            for i in range(self.workers)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, job: dict, results: queue.Queue) -> None:
+        """Queue ``job``; its outcome will be put on ``results``."""
+        self._queue.put((job, results))
+
+    def run(self, jobs: Iterable[dict]) -> Iterator[dict]:
+        """Outcomes of ``jobs`` (each needs a unique ``id``), in completion order."""
+        results: queue.Queue = queue.Queue()
+        count = 0
+        for job in jobs:
+            self.submit(job, results)
+            count += 1
+        for _ in range(count):
+            yield results.get()
+
+    def _serve(self, slot: int) -> None:
+        while (item := self._queue.get()) is not None:
+            job, results = item
+            timeout = float(job.get("timeout_s") or self.policy.timeout_s)
+            outcome = self._launchers[slot].run(job, timeout)
+            if outcome is None:
+                outcome = {"id": job["id"], "status": "sandbox_error", "report": ""}
+                self._launchers[slot].close()
+                self._launchers[slot] = _Launcher(self.policy)
+            results.put(outcome)
+
+    def close(self) -> None:
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join(timeout=_GRACE_S)
+        for launcher in self._launchers:
+            launcher.close()
+
+    def __enter__(self) -> SandboxPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

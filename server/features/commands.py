@@ -1,0 +1,77 @@
+"""workspace/executeCommand: ``codegen.status``, ``codegen.selectAdapter``, ``codegen.toggle``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from codegen.core.errors import CodegenError
+
+from ..lsp.guard import guarded
+from ..options import to_wire
+
+if TYPE_CHECKING:
+    from ..session import CodegenServer
+
+STATUS, SELECT_ADAPTER, TOGGLE = "codegen.status", "codegen.selectAdapter", "codegen.toggle"
+
+
+def status_report(server: CodegenServer) -> dict[str, Any]:
+    """What the status command answers: model, device, adapter, latency figures."""
+    info = server.host.info()
+    return {
+        "enabled": server.enabled,
+        "state": server.host.state,
+        "error": server.host.error,
+        "model": info.get("model"),
+        "device": info.get("device"),
+        "adapter": info.get("adapter"),
+        "fimFormat": info.get("fim_format"),
+        "loadMs": round(server.host.load_ms, 1),
+        "positionEncoding": server.position_encoding,
+        "openDocuments": len(server.documents),
+        "generations": server.completer.generations,
+        "debounceMs": round(server.completer.debounce.delay_ms(), 1),
+        "latency": server.stats.summary(),
+        "options": to_wire(server.options),
+    }
+
+
+def register(server: CodegenServer) -> None:
+    @server.command(STATUS)
+    @guarded(dict)
+    def status(ls: Any, *args: object) -> dict[str, Any]:
+        return status_report(server)
+
+    @server.command(TOGGLE)
+    @guarded(dict)
+    def toggle(ls: Any, *args: object) -> dict[str, Any]:
+        wanted = args[0] if args and isinstance(args[0], bool) else not server.enabled
+        server.enabled = wanted
+        return {"enabled": server.enabled}
+
+    @server.command(SELECT_ADAPTER)
+    @guarded(dict)
+    async def select_adapter(ls: Any, *args: object) -> dict[str, Any]:
+        """Switch to the adapter directory given (or back to the base model with null)."""
+        path = args[0] if args else None
+        if path is not None and not isinstance(path, str):
+            return {"ok": False, "error": "give an adapter directory (string) or null"}
+        engine = server.host.engine
+        if engine is None or not hasattr(engine, "set_adapter"):
+            return {"ok": False, "error": "the current model does not support adapters"}
+
+        def switch(_token: object) -> str | None:
+            if path is None:
+                engine.set_adapter(None)
+                return None
+            name = engine.load_adapter(path)
+            engine.set_adapter(name)
+            return name
+
+        try:
+            name = await server.worker.submit(None, switch).future
+        except CodegenError as err:
+            server.show(str(err))
+            return {"ok": False, "error": str(err)}
+        server.completer.forget_all()
+        return {"ok": True, "adapter": name}

@@ -1,0 +1,63 @@
+"""textDocument/inlineCompletion: ghost-text suggestions (LSP 3.18).
+
+Thin glue: params -> :meth:`Completer.complete` -> an ``InlineCompletionList``
+whose range is in the client's position encoding.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+from ..acceptance_log import item_command
+from ..completion.completer import Completion
+from ..completion.should_complete import AUTOMATIC, INVOKED
+from ..lsp.events import CLOSE, on_document_event
+from ..lsp.guard import guarded
+
+if TYPE_CHECKING:
+    from ..session import CodegenServer
+
+
+def empty_list() -> types.InlineCompletionList:
+    return types.InlineCompletionList(items=[])
+
+
+def trigger_of(kind: types.InlineCompletionTriggerKind | None) -> str:
+    return INVOKED if kind == types.InlineCompletionTriggerKind.Invoked else AUTOMATIC
+
+
+def completion_range(server: CodegenServer, uri: str, c: Completion) -> types.Range:
+    """The LSP range from the cursor over the ``cover`` characters it replaces."""
+    encoding = server.position_encoding
+    doc = server.documents.get(uri)
+    if doc is None:
+        start_col = end_col = c.col
+    else:
+        start_col = doc.to_client_column(c.line, c.col, encoding)
+        end_col = doc.to_client_column(c.line, c.col + c.cover, encoding)
+    return types.Range(types.Position(c.line, start_col), types.Position(c.line, end_col))
+
+
+def register(server: CodegenServer) -> None:
+    # A closed document's typed-ahead state and snippet windows are no longer needed.
+    on_document_event(
+        server, CLOSE, lambda params: server.completer.forget(params.text_document.uri)
+    )
+
+    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+    @guarded(empty_list)
+    async def inline_completion(params: types.InlineCompletionParams) -> types.InlineCompletionList:
+        uri = params.text_document.uri
+        trigger = trigger_of(params.context.trigger_kind)
+        pos = params.position
+        completion = await server.completer.complete(uri, pos.line, pos.character, trigger)
+        if completion is None:
+            return empty_list()
+        item = types.InlineCompletionItem(
+            insert_text=completion.text,
+            range=completion_range(server, uri, completion),
+            command=item_command(completion.id) if server.acceptance.enabled else None,
+        )
+        return types.InlineCompletionList(items=[item])

@@ -1,0 +1,1 @@
+"""Debugging hints, pure logic: surprise scoring, explain-and-fix, tracebacks, prose ranges."""
