@@ -13,6 +13,8 @@ import sys
 
 from codegen.core.cli_errors import run_cli
 from codegen.core.errors import ConfigError
+from codegen.core.fim import FIM_FORMATS
+from codegen.core.model import DEVICE_CHOICES, QUANTIZE_CHOICES
 
 PROG = "codegen-lsp"
 
@@ -36,18 +38,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--adapter", help="LoRA adapter directory to load on top of the model")
     parser.add_argument(
         "--quantize",
-        choices=("4bit", "8bit", "none"),
+        choices=QUANTIZE_CHOICES,
         default="none",
         help="load the weights quantized with bitsandbytes (default: none)",
     )
     parser.add_argument(
         "--device",
-        choices=("auto", "cpu", "cuda"),
+        choices=DEVICE_CHOICES,
         default="auto",
         help="where the model runs; auto picks cuda when available",
     )
     parser.add_argument(
-        "--fim-format", help="override the detected fill-in-the-middle format (e.g. qwen)"
+        "--fim-format",
+        type=str.lower,
+        choices=sorted(FIM_FORMATS),
+        help="override the detected fill-in-the-middle format",
     )
     parser.add_argument("--log-file", help="write the server log to this file (default: stderr)")
     parser.add_argument(

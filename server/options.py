@@ -13,6 +13,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, get_type_hints
 
+from codegen.core.fim import FIM_FORMATS, FIM_ORDERS
+from codegen.core.model import DEVICE_CHOICES, QUANTIZE_CHOICES
+
+from .docstrings.format import STYLES
+
 
 @dataclass
 class ModelOptions:
@@ -95,11 +100,14 @@ class Options:
 
 
 CHOICES: dict[str, tuple[str, ...]] = {
-    "model.quantize": ("4bit", "8bit", "none"),
-    "model.device": ("auto", "cpu", "cuda"),
-    "completion.fimOrder": ("auto", "psm", "spm"),
-    "docstrings.style": ("google", "numpy", "sphinx"),
+    "model.quantize": QUANTIZE_CHOICES,
+    "model.device": DEVICE_CHOICES,
+    "model.fimFormat": tuple(sorted(FIM_FORMATS)),
+    "completion.fimOrder": ("auto", *FIM_ORDERS),
+    "docstrings.style": STYLES,
 }
+"""The allowed values of the options that take a name; each list comes from the code
+that implements the names (``core`` for the model, the docstring formatter for styles)."""
 RANGES: dict[str, tuple[float, float]] = {
     "completion.prefixRatio": (0.0, 1.0),
     "completion.temperature": (0.0, 2.0),

@@ -1,5 +1,6 @@
 """The shared state of one server: options, documents, the engine host, the model worker,
-stats, the acceptance log and the completer.
+stats, the acceptance log, the completer, and the hubs features plug into (document
+events, code actions, the diagnostics board).
 
 It imports no feature: features (``features/``) import it, never the reverse.
 """
@@ -19,7 +20,10 @@ from codegen.core import __version__
 
 from .acceptance_log import AcceptanceLog
 from .completion.completer import Completer
+from .lsp.code_actions import CodeActionHub
+from .lsp.diagnostics import DiagnosticsBoard
 from .lsp.documents import DocumentStore
+from .lsp.events import DocumentEvents
 from .lsp.positions import UTF16
 from .lsp.protocol import CodegenProtocol
 from .model.host import EngineHost, FakeSettings
@@ -51,6 +55,9 @@ class CodegenServer(LanguageServer):
         self.acceptance = AcceptanceLog()
         self.acceptance.options = defaults.acceptance_log
         self.completer = Completer(self)
+        self.events = DocumentEvents()
+        self.actions = CodeActionHub()
+        self.diagnostics = DiagnosticsBoard(self)
         self.enabled = True
         self.pending_warnings: list[str] = []
         self.loop: asyncio.AbstractEventLoop | None = None

@@ -12,18 +12,32 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
 
 from .completion.syntax_mode import language_of
-from .lsp.positions import UTF16, column_to_index, index_to_column, line_content, split_lines
+from .lsp.positions import (
+    UTF16,
+    column_to_index,
+    index_to_column,
+    line_content,
+    line_ending,
+    split_lines,
+)
 
 if TYPE_CHECKING:
-    from .session import CodegenServer
+    from .lsp.documents import DocumentStore
 
 log = logging.getLogger(__name__)
+
+
+class HasDocuments(Protocol):
+    """What :func:`source_of` needs of a server: its open documents."""
+
+    @property
+    def documents(self) -> DocumentStore: ...
 
 MAX_DISK_BYTES = 2_000_000
 
@@ -41,6 +55,7 @@ class SourceText:
     version: int | None
     """The open document's version; None for a file read from disk."""
     eol: str = "\n"
+    """The document's line terminator (:func:`~.lsp.positions.line_ending`)."""
 
     @classmethod
     def from_text(
@@ -48,8 +63,7 @@ class SourceText:
     ) -> SourceText:
         raw_lines = split_lines(raw)
         lines = tuple(line_content(line) for line in raw_lines)
-        crlf = sum(1 for line in raw_lines[:200] if line.endswith("\r\n"))
-        eol = "\r\n" if crlf * 2 > len(raw_lines) else "\n"
+        eol = line_ending(raw)
         language = language_of(uri, language_id)
         return cls(uri, "\n".join(lines), lines, language, language_id, version, eol)
 
@@ -99,7 +113,7 @@ def path_to_uri(path: Path) -> str:
     return path.resolve().as_uri()
 
 
-def source_of(server: CodegenServer, uri: str) -> SourceText | None:
+def source_of(server: HasDocuments, uri: str) -> SourceText | None:
     """The open document ``uri``, or the file on disk; None when neither can be read."""
     doc = server.documents.get(uri)
     if doc is not None:

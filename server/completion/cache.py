@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from codegen.core.syntax import CompletionMode
 
 PREFIX_TAIL = 1500
 SUFFIX_HEAD = 500
@@ -22,7 +26,9 @@ class CachedSuggestion:
     cover: int
 
 
-def cache_key(prefix: str, suffix: str, model_id: str, mode: str) -> tuple[str, str, str, str]:
+def cache_key(
+    prefix: str, suffix: str, model_id: str, mode: CompletionMode
+) -> tuple[str, str, str, str]:
     return prefix[-PREFIX_TAIL:], suffix[:SUFFIX_HEAD], model_id, mode
 
 

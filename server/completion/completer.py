@@ -14,14 +14,19 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from codegen.core.engine import CancelToken, GenerationConfig, GenerationResult
 
+from ..acceptance_log import AcceptanceLog
 from ..docstrings.inline import DocstringSite, docstring_site, finish_docstring
-from ..lsp.documents import Document
+from ..lsp.documents import Document, DocumentStore
 from ..lsp.positions import line_content
+from ..model.host import EngineHost
+from ..model.jobs import run_model_job
+from ..model.worker import ModelWorker
 from ..options import CompletionOptions
+from ..stats import Stats
 from .cache import CachedSuggestion, CompletionCache, TypedAhead, cache_key
 from .context import build_context
 from .debounce import AdaptiveDebounce
@@ -33,7 +38,7 @@ from .snippets import OpenDocument, SnippetIndex, find_snippets
 from .syntax_mode import completion_mode, language_of
 
 if TYPE_CHECKING:
-    from ..session import CodegenServer
+    from codegen.core.syntax import CompletionMode
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +88,24 @@ def _path_of(uri: str) -> str:
     return uri.rsplit("/", 1)[-1]
 
 
+class CompletionServer(Protocol):
+    """What the completer reads from the server (the session satisfies it)."""
+
+    documents: DocumentStore
+    host: EngineHost
+    worker: ModelWorker
+    stats: Stats
+    acceptance: AcceptanceLog
+    enabled: bool
+
+    @property
+    def position_encoding(self) -> str: ...
+
+
 class Completer:
     """Holds the pipeline's memory (cache, typed-ahead, debounce) for one server."""
 
-    def __init__(self, server: CodegenServer) -> None:
+    def __init__(self, server: CompletionServer) -> None:
         self.server = server
         self.options = CompletionOptions()
         self.cache = CompletionCache(self.options.cache_size)
@@ -136,7 +155,7 @@ class Completer:
 
         language = language_of(uri, doc.language_id)
         current = line_content(doc.lines[line])
-        mode = completion_mode(doc.lines, line, col, language)
+        mode: CompletionMode = completion_mode(doc.lines, line, col, language)
         docstring = docstring_site(doc.lines, line, col) if language == "python" else None
         if docstring is not None:  # in a freshly typed """ under a def: multi-line prose
             mode = "multi"
@@ -175,7 +194,12 @@ class Completer:
         )
 
     async def _generate(
-        self, doc: Document, line: int, col: int, mode: str, docstring: DocstringSite | None = None
+        self,
+        doc: Document,
+        line: int,
+        col: int,
+        mode: CompletionMode,
+        docstring: DocstringSite | None = None,
     ) -> tuple[GenerationResult | None, FilterContext]:
         server, opts = self.server, self.options
         engine = server.host.engine
@@ -235,11 +259,9 @@ class Completer:
             server.stats.count("generations")
             return engine.generate(prompt, config, token)
 
-        job = server.worker.submit(doc.uri, run)
         try:
-            return await job.future, ctx
+            return await run_model_job(server.worker, doc.uri, run), ctx
         except asyncio.CancelledError:
-            server.worker.cancel(job)
             server.stats.count("cancelled")
             raise
 

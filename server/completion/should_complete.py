@@ -7,13 +7,20 @@ Invoked triggers (the user asked) only need a valid place to insert.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .postprocess.base import CLOSERS, QUOTES
+
+if TYPE_CHECKING:
+    from codegen.core.syntax import CompletionMode
 
 AUTOMATIC, INVOKED = "automatic", "invoked"
 _TRAILING_OK = set(CLOSERS) | set(QUOTES) | set(";,:")
 
 
-def should_complete(mode: str, line_prefix: str, line_suffix: str, trigger: str) -> str:
+def should_complete(
+    mode: CompletionMode, line_prefix: str, line_suffix: str, trigger: str
+) -> CompletionMode:
     """The completion mode to use (``none``, ``single``, ``multi``) for this request."""
     if trigger == INVOKED:
         return "single" if mode == "none" else mode

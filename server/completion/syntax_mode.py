@@ -10,10 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from ..lsp.positions import line_content
 from .postprocess.base import OPENERS
+
+if TYPE_CHECKING:
+    from codegen.core.syntax import CompletionMode
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +49,7 @@ def syntax_window(lines: Sequence[str], line: int) -> tuple[int, int]:
     return start, min(len(lines), line + WINDOW_AFTER)
 
 
-def heuristic_mode(line_prefix: str, line_suffix: str, previous_code_line: str) -> str:
+def heuristic_mode(line_prefix: str, line_suffix: str, previous_code_line: str) -> CompletionMode:
     """Mode without a parser: multi after a block opener or on a blank line after one."""
     if line_suffix[:1].isalnum() or line_suffix[:1] == "_":
         return "none"
@@ -56,7 +60,9 @@ def heuristic_mode(line_prefix: str, line_suffix: str, previous_code_line: str) 
     return "multi" if previous_code_line.rstrip().endswith(OPENERS) else "single"
 
 
-def completion_mode(lines: Sequence[str], line: int, col: int, language: str | None) -> str:
+def completion_mode(
+    lines: Sequence[str], line: int, col: int, language: str | None
+) -> CompletionMode:
     """``none``, ``single`` or ``multi`` at (line, Python column) of ``lines``."""
     text = line_content(lines[line])
     before, after = text[:col], text[col:]
@@ -66,7 +72,7 @@ def completion_mode(lines: Sequence[str], line: int, col: int, language: str | N
             from codegen.core import syntax
 
             window = "".join(line_content(lines[i]) + "\n" for i in range(start, end))
-            return str(syntax.completion_mode(window, language, line - start, col))
+            return syntax.completion_mode(window, language, line - start, col)
         except Exception:
             log.exception("tree-sitter completion_mode failed; using indentation")
     previous = next((lines[i] for i in range(line - 1, -1, -1) if lines[i].strip()), "")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..acceptance_log import ACCEPT_COMMAND, EVENTS
+from ..lsp.commands import command_arg
 from ..lsp.guard import guarded
 
 if TYPE_CHECKING:
@@ -28,6 +29,6 @@ def register(server: CodegenServer) -> None:
 
     @server.command(ACCEPT_COMMAND)
     @guarded(lambda: False)
-    def accept(ls: Any, *args: object) -> bool:
-        first = args[0] if args else None
-        return isinstance(first, str) and server.acceptance.record("accepted", first)
+    def accept(*args: Any) -> bool:
+        suggestion_id = command_arg(args, 0, str)
+        return suggestion_id is not None and server.acceptance.record("accepted", suggestion_id)

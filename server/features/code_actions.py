@@ -1,5 +1,6 @@
 """Registers textDocument/codeAction and codeAction/resolve once, for every provider
-and resolver that features add to the hub (:mod:`..lsp.code_actions`)."""
+and resolver that features add to the server's hub (``server.actions``,
+:mod:`..lsp.code_actions`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from ..lsp.code_actions import DATA_KEY, KINDS, hub_of, kind_allowed
+from ..lsp.code_actions import DATA_KEY, KINDS, kind_allowed
 from ..lsp.guard import guarded
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 def register(server: CodegenServer) -> None:
-    hub = hub_of(server)
+    hub = server.actions
     options = types.CodeActionOptions(code_action_kinds=KINDS, resolve_provider=True)
 
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, options)

@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 from codegen.core.errors import CodegenError
 
+from ..lsp.commands import command_arg, command_args
 from ..lsp.guard import guarded
+from ..model.jobs import run_model_job
 from ..options import to_wire
 
 if TYPE_CHECKING:
@@ -39,21 +41,22 @@ def status_report(server: CodegenServer) -> dict[str, Any]:
 def register(server: CodegenServer) -> None:
     @server.command(STATUS)
     @guarded(dict)
-    def status(ls: Any, *args: object) -> dict[str, Any]:
+    def status(*args: Any) -> dict[str, Any]:
         return status_report(server)
 
     @server.command(TOGGLE)
     @guarded(dict)
-    def toggle(ls: Any, *args: object) -> dict[str, Any]:
-        wanted = args[0] if args and isinstance(args[0], bool) else not server.enabled
-        server.enabled = wanted
+    def toggle(*args: Any) -> dict[str, Any]:
+        wanted = command_arg(args, 0, bool)
+        server.enabled = not server.enabled if wanted is None else wanted
         return {"enabled": server.enabled}
 
     @server.command(SELECT_ADAPTER)
     @guarded(dict)
-    async def select_adapter(ls: Any, *args: object) -> dict[str, Any]:
+    async def select_adapter(*args: Any) -> dict[str, Any]:
         """Switch to the adapter directory given (or back to the base model with null)."""
-        path = args[0] if args else None
+        values = command_args(args)
+        path = values[0] if values else None
         if path is not None and not isinstance(path, str):
             return {"ok": False, "error": "give an adapter directory (string) or null"}
         engine = server.host.engine
@@ -69,7 +72,7 @@ def register(server: CodegenServer) -> None:
             return name
 
         try:
-            name = await server.worker.submit(None, switch).future
+            name = await run_model_job(server.worker, None, switch)
         except CodegenError as err:
             server.show(str(err))
             return {"ok": False, "error": str(err)}

@@ -32,13 +32,8 @@ from ..docstrings.writer import (
     plan_docstring,
     write_docstring,
 )
-from ..lsp.code_actions import (
-    DATA_KEY,
-    add_provider,
-    add_resolver,
-    client_resolves_edits,
-    is_invoked,
-)
+from ..lsp.code_actions import DATA_KEY, client_resolves_edits, is_invoked
+from ..lsp.commands import command_arg
 from ..lsp.guard import guarded
 from ..lsp.progress import Progress
 from ..model.jobs import ready_engine, run_model_job
@@ -103,7 +98,7 @@ async def generate_one(
             opts.completion.max_context_tokens,
         )
 
-    return await run_model_job(server, f"docstring:{source.uri}", work)
+    return await run_model_job(server.worker, f"docstring:{source.uri}", work)
 
 
 def register(server: CodegenServer) -> None:
@@ -149,13 +144,13 @@ def register(server: CodegenServer) -> None:
         action.edit = types.WorkspaceEdit(changes={uri: [text_edit]})
         return action
 
-    add_provider(server, provide)
-    add_resolver(server, RESOLVER, resolve)
+    server.actions.add_provider(provide)
+    server.actions.add_resolver(RESOLVER, resolve)
 
     @server.command(COMMAND)
     @guarded(dict)
     async def generate_docstrings(*args: Any) -> dict[str, Any]:
-        uri = args[0] if args and isinstance(args[0], str) else None
+        uri = command_arg(args, 0, str)
         if uri is None:
             return {"ok": False, "error": "give the document URI"}
         return await generate_file(server, uri)

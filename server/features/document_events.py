@@ -1,5 +1,6 @@
 """Registers didOpen / didChange / didSave / didClose once and fans them out to the
-listeners that features subscribe with :func:`..lsp.events.on_document_event`."""
+listeners that features subscribe with ``server.events.subscribe``
+(:class:`..lsp.events.DocumentEvents`)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,14 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from ..lsp.events import CHANGE, CLOSE, METHODS, OPEN, SAVE, _dispatch, _listeners
+from ..lsp.events import CHANGE, CLOSE, OPEN, SAVE
 
 if TYPE_CHECKING:
     from ..session import CodegenServer
 
 
 def register(server: CodegenServer) -> None:
-    _listeners.setdefault(server, {m: [] for m in METHODS})
     for method in (OPEN, CHANGE, CLOSE):
-        server.feature(method)(_dispatch(server, method))
+        server.feature(method)(server.events.handler(method))
     # Advertised as textDocumentSync.save; the text is not needed (the store has it).
-    server.feature(SAVE, types.SaveOptions(include_text=False))(_dispatch(server, SAVE))
+    server.feature(SAVE, types.SaveOptions(include_text=False))(server.events.handler(SAVE))

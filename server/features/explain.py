@@ -29,8 +29,9 @@ from lsprotocol import types
 
 from ..hints.explain import ProposedFix, fix_title, one_line, propose_fix
 from ..hints.traceback import map_frames, parse_traceback, relocate_line
-from ..lsp.code_actions import add_provider, is_invoked
-from ..lsp.diagnostics import SOURCE, TRACEBACK, board_of
+from ..lsp.code_actions import is_invoked
+from ..lsp.commands import command_arg
+from ..lsp.diagnostics import SOURCE, TRACEBACK
 from ..lsp.guard import guarded
 from ..model.jobs import ready_engine, run_model_job
 from ..source_text import SourceText, path_to_uri, source_of, uri_to_path
@@ -91,7 +92,7 @@ async def fix_lines(
             hints.min_margin,
         )
 
-    return await run_model_job(server, f"fix:{source.uri}", work)
+    return await run_model_job(server.worker, f"fix:{source.uri}", work)
 
 
 def line_span(source: SourceText, start: int, end: int) -> tuple[int, int]:
@@ -160,18 +161,18 @@ def register(server: CodegenServer) -> None:
             )
         return actions
 
-    add_provider(server, provide)
+    server.actions.add_provider(provide)
 
     @server.command(COMMAND)
     @guarded(dict)
     async def explain_traceback(*args: Any) -> dict[str, Any]:
-        text = args[0] if args and isinstance(args[0], str) else None
+        text = command_arg(args, 0, str)
         if not text:
             return {"ok": False, "error": "give the traceback text"}
         parsed = parse_traceback(text)
         frames = map_frames(parsed, workspace_folders(server), lambda p: Path(p).is_file())
         for uri in list(traceback_uris):
-            board_of(server).set(uri, TRACEBACK, [])
+            server.diagnostics.set(uri, TRACEBACK, [])
         traceback_uris.clear()
         exception = one_line(parsed.exception or "an exception", 160)
         by_uri: dict[str, list[types.Diagnostic]] = {}
@@ -198,7 +199,7 @@ def register(server: CodegenServer) -> None:
                 }
             )
         for uri, diagnostics in by_uri.items():
-            board_of(server).set(uri, TRACEBACK, diagnostics)
+            server.diagnostics.set(uri, TRACEBACK, diagnostics)
             traceback_uris.add(uri)
         # As the traceback prints them: outermost first (the editors list them innermost first).
         return {"ok": True, "exception": parsed.exception, "frames": report[::-1]}

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from ..lsp.code_actions import DATA_KEY, add_provider
-from ..lsp.diagnostics import HINTS, TRACEBACK, board_of
+from ..lsp.code_actions import DATA_KEY
+from ..lsp.diagnostics import HINTS, TRACEBACK
 from ..source_text import SourceText, source_of
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ def register(server: CodegenServer) -> None:
         uri = params.text_document.uri
         candidates = [d for d in params.context.diagnostics if fix_of(d) is not None]
         seen = {(d.range.start.line, d.range.start.character, d.message) for d in candidates}
-        board = board_of(server)
+        board = server.diagnostics
         for diag in board.get(uri, HINTS) + board.get(uri, TRACEBACK):
             key = (diag.range.start.line, diag.range.start.character, diag.message)
             if key not in seen and _overlaps(diag.range, params.range):
@@ -89,4 +89,4 @@ def register(server: CodegenServer) -> None:
                 actions.append(action)
         return actions
 
-    add_provider(server, provide)
+    server.actions.add_provider(provide)

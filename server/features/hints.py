@@ -21,8 +21,9 @@ from codegen.core.engine import CancelToken, TokenScore
 
 from ..hints.prose import prose_ranges
 from ..hints.surprise import SurpriseHint, find_surprise_hints
-from ..lsp.diagnostics import HINTS, SOURCE, board_of
-from ..lsp.events import SAVE, on_document_event
+from ..lsp.commands import command_arg
+from ..lsp.diagnostics import HINTS, SOURCE
+from ..lsp.events import SAVE
 from ..lsp.guard import guarded
 from ..model.jobs import ready_engine, run_model_job
 from ..options import HintOptions
@@ -79,7 +80,7 @@ async def check_file(server: CodegenServer, uri: str) -> dict[str, Any]:
     def score(token: CancelToken) -> list[TokenScore] | None:
         return None if token.cancelled else engine.score(source.text)
 
-    scores = await run_model_job(server, f"hints:{uri}", score)
+    scores = await run_model_job(server.worker, f"hints:{uri}", score)
     if scores is None:
         return {"ok": False, "error": "superseded by a newer check"}
     options = server.options.hints
@@ -88,7 +89,7 @@ async def check_file(server: CodegenServer, uri: str) -> dict[str, Any]:
     if doc is not None and doc.version != source.version:
         return {"ok": False, "error": "the document changed while it was checked"}
     encoding = server.position_encoding
-    board_of(server).set(uri, HINTS, [hint_diagnostic(source, h, encoding) for h in hints])
+    server.diagnostics.set(uri, HINTS, [hint_diagnostic(source, h, encoding) for h in hints])
     return {"ok": True, "uri": uri, "tokens": len(scores), "hints": len(hints)}
 
 
@@ -110,12 +111,12 @@ def register(server: CodegenServer) -> None:
         running.add(task)
         task.add_done_callback(running.discard)
 
-    on_document_event(server, SAVE, on_save)
+    server.events.subscribe(SAVE, on_save)
 
     @server.command(COMMAND)
     @guarded(dict)
     async def check_file_command(*args: Any) -> dict[str, Any]:
-        uri = args[0] if args and isinstance(args[0], str) else None
+        uri = command_arg(args, 0, str)
         if uri is None:
             return {"ok": False, "error": "give the document URI"}
         return await check_file(server, uri)

@@ -13,7 +13,7 @@ from lsprotocol import types
 from ..acceptance_log import item_command
 from ..completion.completer import Completion
 from ..completion.should_complete import AUTOMATIC, INVOKED
-from ..lsp.events import CLOSE, on_document_event
+from ..lsp.events import CLOSE
 from ..lsp.guard import guarded
 
 if TYPE_CHECKING:
@@ -42,9 +42,7 @@ def completion_range(server: CodegenServer, uri: str, c: Completion) -> types.Ra
 
 def register(server: CodegenServer) -> None:
     # A closed document's typed-ahead state and snippet windows are no longer needed.
-    on_document_event(
-        server, CLOSE, lambda params: server.completer.forget(params.text_document.uri)
-    )
+    server.events.subscribe(CLOSE, lambda params: server.completer.forget(params.text_document.uri))
 
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     @guarded(empty_list)

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from ..lsp.diagnostics import SOURCE, SYNTAX, board_of
-from ..lsp.events import CHANGE, CLOSE, OPEN, on_document_event
+from ..lsp.diagnostics import SOURCE, SYNTAX
+from ..lsp.events import CHANGE, CLOSE, OPEN
 from ..source_text import SourceText
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ class SyntaxChecker:
             encoding = self.server.position_encoding
             diagnostics = await asyncio.to_thread(syntax_diagnostics, source, encoding)
         if self.server.documents.get(uri) is doc:
-            board_of(self.server).set(uri, SYNTAX, diagnostics)
+            self.server.diagnostics.set(uri, SYNTAX, diagnostics)
 
     def schedule(self, uri: str, delay_s: float) -> None:
         """Check ``uri`` after ``delay_s``, replacing a check still waiting."""
@@ -93,7 +93,7 @@ class SyntaxChecker:
 
     def on_change(self, params: types.DidChangeTextDocumentParams) -> None:
         uri = params.text_document.uri
-        board = board_of(self.server)
+        board = self.server.diagnostics
         for change in params.content_changes:
             board.apply_change(uri, change)
         self.schedule(uri, self.server.options.hints.syntax_debounce_ms / 1000)
@@ -103,11 +103,11 @@ class SyntaxChecker:
         pending = self._pending.pop(uri, None)
         if pending is not None:
             pending.cancel()
-        board_of(self.server).clear(uri)
+        self.server.diagnostics.clear(uri)
 
 
 def register(server: CodegenServer) -> None:
     checker = SyntaxChecker(server)
-    on_document_event(server, OPEN, checker.on_open)
-    on_document_event(server, CHANGE, checker.on_change)
-    on_document_event(server, CLOSE, checker.on_close)
+    server.events.subscribe(OPEN, checker.on_open)
+    server.events.subscribe(CHANGE, checker.on_change)
+    server.events.subscribe(CLOSE, checker.on_close)

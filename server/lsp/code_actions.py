@@ -10,15 +10,11 @@ anything themselves: the client applies an action's edit when the user picks it.
 from __future__ import annotations
 
 import logging
-import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
-
-if TYPE_CHECKING:
-    from ..session import CodegenServer
+from pygls.lsp.server import LanguageServer
 
 log = logging.getLogger(__name__)
 
@@ -32,26 +28,16 @@ Resolver = Callable[[types.CodeAction], Awaitable[types.CodeAction]]
 
 @dataclass
 class CodeActionHub:
+    """The server's providers (in order) and resolvers (by name); one per server."""
+
     providers: list[Provider] = field(default_factory=list)
     resolvers: dict[str, Resolver] = field(default_factory=dict)
 
+    def add_provider(self, provider: Provider) -> None:
+        self.providers.append(provider)
 
-_hubs: weakref.WeakKeyDictionary[Any, CodeActionHub] = weakref.WeakKeyDictionary()
-
-
-def hub_of(server: CodegenServer) -> CodeActionHub:
-    hub = _hubs.get(server)
-    if hub is None:
-        hub = _hubs[server] = CodeActionHub()
-    return hub
-
-
-def add_provider(server: CodegenServer, provider: Provider) -> None:
-    hub_of(server).providers.append(provider)
-
-
-def add_resolver(server: CodegenServer, name: str, resolver: Resolver) -> None:
-    hub_of(server).resolvers[name] = resolver
+    def add_resolver(self, name: str, resolver: Resolver) -> None:
+        self.resolvers[name] = resolver
 
 
 def kind_allowed(kind: str | None, only: list[str] | None) -> bool:
@@ -63,7 +49,7 @@ def kind_allowed(kind: str | None, only: list[str] | None) -> bool:
     return any(kind == want or kind.startswith(f"{want}.") for want in only)
 
 
-def client_resolves_edits(server: CodegenServer) -> bool:
+def client_resolves_edits(server: LanguageServer) -> bool:
     """Whether the client fills in an action's ``edit`` through codeAction/resolve."""
     try:
         support = server.client_capabilities.text_document.code_action.resolve_support  # type: ignore[union-attr]

@@ -12,15 +12,13 @@ is the pure rule.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import attrs
 from lsprotocol import types
 
-if TYPE_CHECKING:
-    from ..session import CodegenServer
+from .documents import DocumentStore
 
 SOURCE = "codegen"
 SYNTAX, HINTS, TRACEBACK = "syntax", "hints", "traceback"
@@ -45,10 +43,22 @@ def shift_for_change(
     return kept
 
 
-class DiagnosticsBoard:
-    """Diagnostics by document and channel; :meth:`publish` sends their union."""
+class Publisher(Protocol):
+    """What the board needs from the server: the open documents and a way to publish."""
 
-    def __init__(self, server: CodegenServer) -> None:
+    @property
+    def documents(self) -> DocumentStore: ...
+
+    def text_document_publish_diagnostics(self, params: types.PublishDiagnosticsParams) -> None: ...
+
+
+class DiagnosticsBoard:
+    """Diagnostics by document and channel; :meth:`publish` sends their union.
+
+    One per server (``server.diagnostics``).
+    """
+
+    def __init__(self, server: Publisher) -> None:
         self.server = server
         self._by_uri: dict[str, dict[str, list[types.Diagnostic]]] = {}
 
@@ -88,14 +98,3 @@ class DiagnosticsBoard:
                 uri=uri, diagnostics=self.get(uri), version=doc.version if doc else None
             )
         )
-
-
-_boards: weakref.WeakKeyDictionary[Any, DiagnosticsBoard] = weakref.WeakKeyDictionary()
-
-
-def board_of(server: CodegenServer) -> DiagnosticsBoard:
-    """The server's one board (created on first use)."""
-    board = _boards.get(server)
-    if board is None:
-        board = _boards[server] = DiagnosticsBoard(server)
-    return board

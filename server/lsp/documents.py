@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .positions import UTF16, column_to_index, index_to_column, line_content, split_lines
+from .positions import (
+    UTF16,
+    column_to_index,
+    index_to_column,
+    line_content,
+    line_ending,
+    split_lines,
+)
 
 
 @dataclass
@@ -36,10 +43,8 @@ class Document:
 
     @property
     def eol(self) -> str:
-        """The line terminator the document mostly uses (``\\n`` when it has none)."""
-        crlf = sum(1 for line in self.lines[:200] if line.endswith("\r\n"))
-        lf = sum(1 for line in self.lines[:200] if line.endswith("\n")) - crlf
-        return "\r\n" if crlf > lf else "\n"
+        """The document's line terminator (:func:`~.positions.line_ending`)."""
+        return line_ending(self.text)
 
     def clamp(self, line: int, character: int, encoding: str = UTF16) -> tuple[int, int]:
         """(line, Python column) for an LSP position, clamped into the document."""

@@ -1,25 +1,23 @@
 """didOpen / didChange / didSave / didClose, fanned out to every feature that listens.
 
 pygls allows one handler per LSP method, and several features care about
-document events (syntax diagnostics, hints, ...). This module registers the
-four notifications once; features subscribe with :func:`on_document_event`.
-The document store itself is updated before any listener runs (by
-:mod:`codegen.server.lsp.protocol`). A failing listener is logged and the others
-still run.
+document events (syntax diagnostics, hints, ...). The server's one
+:class:`DocumentEvents` (``server.events``) holds the listeners; features
+subscribe with :meth:`DocumentEvents.subscribe`, and
+:mod:`codegen.server.features.document_events` registers each method's
+:meth:`DocumentEvents.handler` once. The document store itself is updated
+before any listener runs (by :mod:`codegen.server.lsp.protocol`). A failing
+listener is logged and the others still run.
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
-import weakref
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from lsprotocol import types
-
-if TYPE_CHECKING:
-    from ..session import CodegenServer
 
 log = logging.getLogger(__name__)
 
@@ -30,25 +28,33 @@ CLOSE = types.TEXT_DOCUMENT_DID_CLOSE
 METHODS = (OPEN, CHANGE, SAVE, CLOSE)
 
 Listener = Callable[[Any], Any]
-_listeners: weakref.WeakKeyDictionary[Any, dict[str, list[Listener]]] = weakref.WeakKeyDictionary()
 
 
-def on_document_event(server: CodegenServer, method: str, listener: Listener) -> None:
-    """Call ``listener(params)`` (sync or async) on every ``method`` notification."""
-    if method not in METHODS:
-        raise ValueError(f"not a document event: {method}")
-    _listeners.setdefault(server, {m: [] for m in METHODS})[method].append(listener)
+class DocumentEvents:
+    """The listeners of each document notification, called in subscription order."""
 
+    def __init__(self) -> None:
+        self.listeners: dict[str, list[Listener]] = {method: [] for method in METHODS}
 
-def _dispatch(server: CodegenServer, method: str) -> Callable[[Any], Any]:
-    async def handler(params: Any) -> None:
-        for listener in list(_listeners.get(server, {}).get(method, [])):
-            try:
-                result = listener(params)
-                if inspect.isawaitable(result):
-                    await result
-            except Exception:
-                log.exception("%s listener %s failed", method, getattr(listener, "__name__", ""))
+    def subscribe(self, method: str, listener: Listener) -> None:
+        """Call ``listener(params)`` (sync or async) on every ``method`` notification."""
+        if method not in METHODS:
+            raise ValueError(f"not a document event: {method}")
+        self.listeners[method].append(listener)
 
-    handler.__name__ = f"on_{method.replace('/', '_')}"
-    return handler
+    def handler(self, method: str) -> Callable[[Any], Awaitable[None]]:
+        """The pygls notification handler that fans ``method`` out to its listeners."""
+
+        async def handle(params: Any) -> None:
+            for listener in list(self.listeners[method]):
+                try:
+                    result = listener(params)
+                    if inspect.isawaitable(result):
+                        await result
+                except Exception:
+                    log.exception(
+                        "%s listener %s failed", method, getattr(listener, "__name__", "")
+                    )
+
+        handle.__name__ = f"on_{method.replace('/', '_')}"
+        return handle

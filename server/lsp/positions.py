@@ -14,6 +14,7 @@ UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
 ENCODINGS = (UTF16, UTF8, UTF32)
 
 _LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+_EOL_RE = re.compile(r"\r\n|\r|\n")
 
 
 def split_lines(text: str) -> list[str]:
@@ -25,6 +26,28 @@ def split_lines(text: str) -> list[str]:
     if not lines or lines[-1].endswith(("\n", "\r")):
         lines.append("")
     return lines
+
+
+def line_ending(text: str) -> str:
+    """The document's line terminator: the one rule for every edit the server makes.
+
+    Of ``\\r\\n``, ``\\n`` and a lone ``\\r`` (the terminators LSP knows), the
+    one that ends the most lines of the *whole* text; a tie goes to the one
+    that occurs first; a text without any terminator gives ``\\n``. Counting is
+    done with ``str.count`` over the entire text (no prefix sample), so a long
+    CRLF file is CRLF however many lines it has.
+    """
+    crlf = text.count("\r\n")
+    counts = {"\r\n": crlf, "\n": text.count("\n") - crlf, "\r": text.count("\r") - crlf}
+    best = max(counts.values())
+    if best == 0:
+        return "\n"
+    tied = [eol for eol, n in counts.items() if n == best]
+    if len(tied) > 1:
+        for match in _EOL_RE.finditer(text):
+            if match.group() in tied:
+                return match.group()
+    return tied[0]
 
 
 def line_content(line: str) -> str:

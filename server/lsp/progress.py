@@ -7,12 +7,9 @@ call is a no-op, so commands read the same either way.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from lsprotocol import types
-
-if TYPE_CHECKING:
-    from ..session import CodegenServer
+from pygls.lsp.server import LanguageServer
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +17,7 @@ log = logging.getLogger(__name__)
 class Progress:
     """Work-done progress when the client supports it; ``cancelled`` follows its cancel button."""
 
-    def __init__(self, server: CodegenServer, token: str) -> None:
+    def __init__(self, server: LanguageServer, token: str) -> None:
         self.server = server
         self.token = token
         window = getattr(server.client_capabilities, "window", None)

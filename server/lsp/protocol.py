@@ -5,25 +5,27 @@
 - A body that is not JSON gets a ``ParseError`` reply with id null, and one
   that is not a JSON-RPC message an ``InvalidRequest`` reply.
 - Document sync goes to the server's own exact document store.
+- ``workspace/executeCommand`` runs the command in the request's own task, so
+  ``$/cancelRequest`` cancels the command (pygls runs it in a second task that
+  a cancel never reaches).
 - The initialize result is checked to advertise every capability served.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, cast
 
 import attrs
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from . import text_sync
-
-if TYPE_CHECKING:
-    from ..session import CodegenServer
+from .documents import DocumentStore
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +47,21 @@ def error_reply(msg_id: Any, code: int, message: str) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": msg_id, "error": {"code": code, "message": message}}
 
 
+class SyncedServer(Protocol):
+    """What document sync needs from the server: its store and the negotiated encoding."""
+
+    @property
+    def documents(self) -> DocumentStore: ...
+
+    @property
+    def position_encoding(self) -> str: ...
+
+
 class CodegenProtocol(LanguageServerProtocol):
-    _server: CodegenServer
+    @property
+    def synced(self) -> SyncedServer:
+        """The server, as document sync sees it (its class satisfies :class:`SyncedServer`)."""
+        return cast(SyncedServer, self._server)
 
     def structure_message(self, data: dict[str, Any]) -> Any:
         try:
@@ -89,26 +104,41 @@ class CodegenProtocol(LanguageServerProtocol):
     def lsp_text_document__did_open(
         self, params: types.DidOpenTextDocumentParams
     ) -> Generator[Any, Any, None]:
-        text_sync.did_open(self._server.documents, params)
+        text_sync.did_open(self.synced.documents, params)
         yield from self._user_handler(types.TEXT_DOCUMENT_DID_OPEN, params)
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
     def lsp_text_document__did_change(
         self, params: types.DidChangeTextDocumentParams
     ) -> Generator[Any, Any, None]:
-        text_sync.did_change(self._server.documents, params, self._server.position_encoding)
+        server = self.synced
+        text_sync.did_change(server.documents, params, server.position_encoding)
         yield from self._user_handler(types.TEXT_DOCUMENT_DID_CHANGE, params)
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
     def lsp_text_document__did_close(
         self, params: types.DidCloseTextDocumentParams
     ) -> Generator[Any, Any, None]:
-        text_sync.did_close(self._server.documents, params)
+        text_sync.did_close(self.synced.documents, params)
         yield from self._user_handler(types.TEXT_DOCUMENT_DID_CLOSE, params)
 
     def _user_handler(self, method: str, params: Any) -> Generator[Any, Any, None]:
         if (handler := self.fm.features.get(method)) is not None:
             yield handler, (params,), None
+
+    # -- commands: cancellable ----------------------------------------------
+    @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
+    async def lsp_workspace__execute_command(  # type: ignore[override]
+        self, params: types.ExecuteCommandParams
+    ) -> Any:
+        """Run the command here, in the request's task, with its arguments positionally."""
+        handler = self.fm.commands.get(params.command)
+        if handler is None:
+            raise JsonRpcInvalidParams.of(
+                ValueError(f"Command name {params.command!r} is not defined")
+            )
+        result = handler(*(params.arguments or []))
+        return await result if inspect.isawaitable(result) else result
 
     # -- capabilities -----------------------------------------------------
     @lsp_method(types.INITIALIZE)

@@ -74,7 +74,7 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=None,
         help="share of training FIM holes in suffix-prefix-middle order (default: "
-        f"{DEFAULT_ORDER_SHARE:.0%} in the order the format is served in; held-out holes "
+        f"{DEFAULT_ORDER_SHARE:.0%}% in the order the format is served in; held-out holes "
         "always use that order)",
     )
     tasks.add_argument(

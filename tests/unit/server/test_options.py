@@ -40,3 +40,12 @@ def test_base_is_not_mutated_and_wire_form_is_camel_case():
     wire = to_wire(opts)
     assert wire["completion"]["maxContextTokens"] == 1500
     assert wire["acceptanceLog"]["enabled"] is False
+
+
+def test_fim_format_must_name_a_format_core_knows():
+    opts, warnings = parse_options({"model": {"fimFormat": "qwen"}})
+    assert opts.model.fim_format == "qwen" and warnings == []
+    opts, warnings = parse_options({"model": {"fimFormat": "gpt9"}})
+    assert opts.model.fim_format is None
+    (warning,) = warnings
+    assert "model.fimFormat='gpt9'" in warning and "starcoder" in warning
