@@ -4,9 +4,11 @@ A skeleton is a list of literal pieces and :class:`Slot` s; the model fills
 slots one at a time (summary, each parameter, the return value, each raised
 exception) and :func:`clean_slot` makes whatever it wrote safe to put between
 triple quotes or inside ``/** */``: one line, no quotes that could close the
-literal, no trailing backslash. An empty slot keeps a placeholder
-(``_summary_``, ``_description_``, as VS Code's autoDocstring does), so a
-skeleton with no model at all is still a well-formed docstring.
+literal, no trailing backslash, and no model loop (``Return the the the``,
+``guard_guard_guard``: see :mod:`codegen.server.completion.postprocess.loops`;
+a slot with one anywhere is dropped whole, not cut). An empty slot keeps a
+placeholder (``_summary_``, ``_description_``, as VS Code's autoDocstring
+does), so a skeleton with no model at all is still a well-formed docstring.
 
 Styles: ``google`` (default), ``numpy``, ``sphinx`` for Python; JSDoc for
 JavaScript/TypeScript whatever the style.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..completion.postprocess.loops import find_loops
 from .signature import Signature
 
 SUMMARY_PLACEHOLDER = "_summary_"
@@ -198,6 +201,8 @@ def clean_slot(text: str, key: str) -> str:
     line = _CLOSERS.sub(" ", line).replace("\\", " ")
     line = "".join(ch if ch.isprintable() else " " for ch in line)
     line = " ".join(line.split()).lstrip(",.;:)]}>-=| ").strip(" \"'`")
+    if find_loops(line):
+        return ""
     if len(line) > MAX_SLOT_CHARS:
         line = line[:MAX_SLOT_CHARS].rsplit(" ", 1)[0]
     if sum(ch.isalpha() for ch in line) < 2:

@@ -1,52 +1,54 @@
-"""Drop suggestions not worth showing: blank, tiny, or repetitive."""
+"""Drop suggestions not worth showing: blank, tiny, or a model loop.
+
+Loops are found by :mod:`.loops` (a unit repeated back to back: ``guard_guard_guard``,
+``foliolioliolio``, ``the the the``, ``.foo().foo().foo()``, the same line again and again).
+When the model loops, nothing from the loop on is shown:
+
+- a suggestion at least :data:`LOOP_SHARE` of which is loop is dropped whole (the model went
+  off the rails; what it wrote first is suspect too);
+- otherwise it is cut at the start of the line where the first loop starts, never inside a
+  line: a line that degenerates halfway is not shown half-broken. A loop on the first line
+  (the rest of the cursor's line) drops the suggestion, and so does a cut that leaves less
+  than ``min_length`` characters. What a cut removes may have covered auto-closed brackets,
+  so the cover is worked out again for what is kept.
+"""
 
 from __future__ import annotations
 
-import re
-
 from .base import FilterContext, Suggestion
+from .cover_auto_closed import cover_auto_closed_pairs
+from .loops import find_loops, loop_share
 
-_REPEATED_UNIT = re.compile(r"(.+?)\1{3,}", re.DOTALL)
-_MAX_SAME_LINES = 3
-_LOOP_SHARE = 0.5
-"""A suggestion at least this much of which is a unit looping 4+ times is a degenerate model
-loop ("x = the the the the ..."), even when it starts with something else."""
+LOOP_SHARE = 0.5
+"""A suggestion at least this much of which (non-blank characters) is loop is dropped whole,
+even when it starts with something else ("x = the the the the ...")."""
 
 
 def looping_share(text: str) -> float:
-    """The share of ``text`` covered by runs of one word-bearing unit (2+ chars) repeated 4+
-    times (rulers like ``=====`` are not loops)."""
-    covered = 0
-    for match in re.finditer(r"(.{2,}?)\1{3,}", text, re.DOTALL):
-        if any(c.isalnum() for c in match.group(1)):
-            covered += match.end() - match.start()
-    return covered / max(len(text), 1)
+    """The share of ``text``'s non-blank characters inside model loops."""
+    return loop_share(text)
 
 
 def is_repetitive(text: str) -> bool:
-    """The same line 3+ times in a row, one short unit repeated 4+ times, or mostly a loop."""
-    stripped = text.strip()
-    if _REPEATED_UNIT.fullmatch(stripped):
-        return True
-    if looping_share(stripped) >= _LOOP_SHARE:
-        return True
-    run, previous = 0, None
-    for line in (line.strip() for line in stripped.split("\n")):
-        if not line:
-            continue
-        run = run + 1 if line == previous else 1
-        previous = line
-        if run >= _MAX_SAME_LINES:
-            return True
-    return False
+    """``text`` holds a model loop anywhere."""
+    return bool(find_loops(text))
+
+
+def _content(text: str) -> int:
+    return len("".join(text.split()))
 
 
 def drop_low_quality(s: Suggestion, ctx: FilterContext) -> Suggestion | None:
-    content = "".join(s.text.split())
-    if not content:
+    content = _content(s.text)
+    if not content or content < ctx.min_length:
         return None
-    if len(content) < ctx.min_length:
+    loops = find_loops(s.text)
+    if not loops:
+        return s
+    if loop_share(s.text, loops) >= LOOP_SHARE:
         return None
-    if is_repetitive(s.text):
+    line_start = s.text.rfind("\n", 0, loops[0].start) + 1
+    kept = s.text[:line_start].rstrip()
+    if line_start == 0 or _content(kept) < ctx.min_length:
         return None
-    return s
+    return cover_auto_closed_pairs(Suggestion(kept), ctx)

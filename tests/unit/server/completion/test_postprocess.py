@@ -142,12 +142,71 @@ DROP = [
     ("x = [0, 0, 0, 0]", "x = [0, 0, 0, 0]"),  # a short literal run is fine
     ("if x:\n        y = 1\n        z = 2", "if x:\n        y = 1\n        z = 2"),
     ("# " + "=" * 40, "# " + "=" * 40),  # rulers are single-character units
+    # degenerate loops (issue 12): token, sub-word, word level, call chains
+    ('"""Antry.guard_guard_guard_guard_guard(foliolioliolio.hold.ink_guard_into.', None),
+    ('"""Return the the the the the the the the the the the the the.', None),
+    ("x = guard_guard_guard", None),
+    ("name = foliolioliolio", None),
+    ("# the the the", None),
+    ("r = obj.foo().foo().foo()", None),
+    ("x = a.b.a.b.a.b", None),
+    ("x = foo(foo(foo(foo(", None),
+    ("a = 1\nb = 2\na = 1\nb = 2\na = 1\nb = 2", None),  # two lines over and over
+    # a loop-free start of a line that then degenerates is not shown half-broken
+    ("value = compute_total(first_argument, second_argument).foo().foo().foo()", None),
+    ("x = 1\n" + "the " * 20, None),  # mostly a loop: dropped whole
+    # legitimate repetition
+    ("self.x = x", "self.x = x"),
+    ("x = 0x0000", "x = 0x0000"),
+    ("MASK = 0x0F0F0F0F", "MASK = 0x0F0F0F0F"),
+    ('s = "aaaa"', 's = "aaaa"'),
+    ("x = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]", "x = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]"),
+    ("[None, None, None, None, None]", "[None, None, None, None, None]"),
+    ("x = foo.bar.baz", "x = foo.bar.baz"),
+    ("node.next.next.next", "node.next.next.next"),
+    ("def __init__(self):", "def __init__(self):"),
+    ("print('-' * 40)", "print('-' * 40)"),
+    ("x = x + 1\nx = x + 1", "x = x + 1\nx = x + 1"),
+    (
+        "if a:\n    pass\nelif b:\n    pass\nelse:\n    pass",
+        "if a:\n    pass\nelif b:\n    pass\nelse:\n    pass",
+    ),
+    ("Returns\n-------\n====", "Returns\n-------\n===="),
+    ("      }\n    }\n  }\n}", "      }\n    }\n  }\n}"),
+    ('b"\\xff\\xff\\xff\\xff"', 'b"\\xff\\xff\\xff\\xff"'),
+    ("Tuple[int, int, int, int, int]", "Tuple[int, int, int, int, int]"),
+    ('"INSERT INTO t VALUES (%s, %s, %s, %s, %s)"', '"INSERT INTO t VALUES (%s, %s, %s, %s, %s)"'),
 ]
 
 
 @pytest.mark.parametrize("text,expected", DROP)
 def test_drop_low_quality(text, expected):
     assert run(drop_low_quality, text, min_length=2) == expected
+
+
+def test_a_loop_after_good_lines_is_cut_before_its_line():
+    good = "total = 0\nfor item in items:\n    total += item.price"
+    assert run(drop_low_quality, good + "\nreport(total.value_value_value)") == good
+    assert run(drop_low_quality, "\n    guard_guard_guard_guard()", min_length=2) is None
+
+
+def test_a_cut_works_out_the_cover_again():
+    ctx = FilterContext(prefix="print(", suffix=")\n")
+    text = '"the total is", total, "and the mean is", mean,\n    mean.foo().foo().foo())'
+    shown = cover_auto_closed_pairs(Suggestion(text), ctx)
+    assert shown.cover == 1  # the loop's line closes the auto-closed paren
+    assert drop_low_quality(shown, ctx) == Suggestion(
+        '"the total is", total, "and the mean is", mean,'
+    )
+
+
+def test_the_chain_drops_the_reported_loops():
+    ctx = FilterContext(prefix="def f(x):\n    ", suffix="\n")
+    reported = '"""Antry.guard_guard_guard_guard_guard(foliolioliolio.hold.ink_guard_into.'
+    assert postprocess(reported, ctx) is None
+    assert (
+        postprocess('"""Return the the the the the the the the the the the the the.', ctx) is None
+    )
 
 
 def test_line_endings():

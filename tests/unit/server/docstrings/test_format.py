@@ -115,3 +115,15 @@ def test_model_text_is_made_safe_inside_the_literal():
     assert clean_slot(', starts with junk "quote"', "param:x") == 'starts with junk "quote'
     assert clean_slot("))) 12 ((", "summary") == ""
     assert clean_slot("word " * 50, "param:x").count("word") <= 20
+
+
+def test_a_slot_with_a_model_loop_is_dropped_for_the_placeholder():
+    looping = "Return the the the the the the the the the the the the the."
+    assert clean_slot(looping, "summary") == ""
+    assert clean_slot("the guard_guard_guard flag", "param:x") == ""
+    assert clean_slot("Antry.guard_guard_guard_guard_guard(foliolioliolio.hold", "summary") == ""
+    assert clean_slot("calls obj.foo().foo().foo() on it", "returns") == ""
+    assert clean_slot("the the ones", "param:x") == "the the ones"  # a typo, not a loop
+    assert clean_slot("sets self.x = x, underlined with ====", "summary") == (
+        "Sets self.x = x, underlined with ====."
+    )

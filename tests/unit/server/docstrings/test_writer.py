@@ -131,6 +131,22 @@ def test_slots_are_filled_as_fill_in_the_middle_in_order():
     assert "Compute the area.\n\n        Args:\n            scale (float): " in engine.prompts[1]
 
 
+def test_a_looping_slot_keeps_its_placeholder():
+    the_the = "Return the the the the the the the the the the the the the."
+    engine = ScriptedEngine([the_the, "how much to scale", "the guard_guard_guard_guard"])
+    source = SourceText.from_text("file:///a.py", CODE)
+    area = find_definitions(source.text, "python")[1]
+    edit = write_docstring(engine, source, plan_docstring(source, area, "google"))
+    assert edit is not None and edit.filled == 1
+    assert edit.new_text == (
+        '        """_summary_\n\n'
+        "        Args:\n            scale (float): how much to scale\n\n"
+        "        Returns:\n            float: _description_\n"
+        '        """\n'
+    )
+    assert "the the" not in edit.new_text and "guard" not in edit.new_text
+
+
 def test_cancelled_writing_returns_nothing():
     token = CancelToken()
     token.cancel()
@@ -174,3 +190,6 @@ def test_docstring_completion_is_shaped_and_closed():
     assert finish_docstring("Area.\n\nMore.", ctx, closed).text == "Area.\n\n    More.\n    "
     assert finish_docstring('Say "hi"', ctx, closed).text == 'Say "hi".'
     assert finish_docstring("   \n", ctx, site) is None
+    looping = 'Antry.guard_guard_guard_guard_guard(foliolioliolio.hold.ink_guard_into."""'
+    assert finish_docstring(looping, ctx, site) is None
+    assert finish_docstring("Return the the the the the the the the the the.", ctx, site) is None
