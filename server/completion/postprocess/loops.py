@@ -207,10 +207,11 @@ def _chain_loops(line: str, offset: int) -> list[Loop]:
             plain_call = unit[0].endswith("()") and "[" not in unit[0]
             return CHAIN_LINK_COPIES if p == 1 and not plain_call else CHAIN_COPIES
 
+        def same(x: int, y: int, keys: list[str] = keys) -> bool:
+            return keys[x] == keys[y]
+
         start = offset + chain.start()
-        for a, b, c in _runs(
-            len(keys), lambda x, y, keys=keys: keys[x] == keys[y], CHAIN_PERIODS, need
-        ):
+        for a, b, c in _runs(len(keys), same, CHAIN_PERIODS, need):
             loops.append(
                 Loop(
                     start + links[a].start(),
