@@ -9,7 +9,7 @@ repetition) repeated at least ``k`` times in a row:
 =========  ===========================================  ========  ==========
 level      items                                        periods   copies (k)
 =========  ===========================================  ========  ==========
-subword    characters of one identifier                 2..8      4
+subword    characters of one identifier                 2..8      4 (3 **)
 segment    an identifier's snake/camel-case segments    1..3      3
 word       one word repeated, only spaces between       1         3
 token      words and punctuation marks, on one line     2..8      4
@@ -36,6 +36,9 @@ Legitimate code repeats too, so these are not loops:
 - escapes (``\\xff\\xff\\xff\\xff``, ``\\n\\n\\n\\n``) are not words;
 - two copies of anything (``x = x + 1`` twice, ``the the``).
 
+(**) inside one identifier a unit of three or more characters needs only three
+copies (``foliolioliostlio``): real names do not say a syllable three times.
+
 Known cost: prose that repeats a word three times (``"spam spam spam"``) counts
 as a loop.
 """
@@ -50,6 +53,9 @@ MIN_LETTERS = 2
 """Letters a unit needs (at word and token level: in one of its words)."""
 SUBWORD_PERIODS = range(2, 9)
 SUBWORD_COPIES = 4
+SUBWORD_LONG_COPIES = 3
+"""Copies that make a loop of a unit of :data:`SUBWORD_LONG_UNIT` characters or more."""
+SUBWORD_LONG_UNIT = 3
 SEGMENT_PERIODS = range(1, 4)
 SEGMENT_COPIES = 3
 WORD_COPIES = 3
@@ -133,7 +139,9 @@ def _is_data(words: Sequence[str]) -> bool:
 def _subword_loops(word: str, offset: int) -> list[Loop]:
     def need(i: int, p: int) -> int | None:
         unit = word[i : i + p]
-        return SUBWORD_COPIES if _letters(unit) >= MIN_LETTERS and _primitive(unit) else None
+        if _letters(unit) < MIN_LETTERS or not _primitive(unit):
+            return None
+        return SUBWORD_LONG_COPIES if p >= SUBWORD_LONG_UNIT else SUBWORD_COPIES
 
     return [
         Loop(offset + a, offset + b, "subword", word[a : a + (b - a) // c], c)
@@ -267,8 +275,9 @@ def find_loops(text: str) -> list[Loop]:
         for word in _IDENTIFIER.finditer(line):
             if word.start() > 0 and (line[word.start() - 1].isalnum()):
                 continue  # the tail of a number literal (``0x0F0F``: ``x0F0F``)
-            loops += _subword_loops(word.group(), at + word.start())
+            # segments first: the same span reads better as ``Guard`` x3 than as letters
             loops += _segment_loops(word.group(), at + word.start())
+            loops += _subword_loops(word.group(), at + word.start())
         at += len(line) + 1
     return sorted(loops, key=lambda loop: (loop.start, -loop.end))
 

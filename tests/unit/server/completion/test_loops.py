@@ -12,6 +12,7 @@ LOOPS = [
     ("GuardGuardGuard", "segment", "guard", 3),
     ("foliolioliolio", "subword", "oli", 4),
     ("abababab", "subword", "ab", 4),
+    ("foliolioliostlio", "subword", "oli", 3),
     ("the the the", "word", "the", 3),
     ("The the the", "word", "The", 3),
     ("foo(foo(foo(foo(", "token", "foo (", 4),

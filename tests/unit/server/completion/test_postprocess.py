@@ -147,6 +147,8 @@ DROP = [
     ('"""Return the the the the the the the the the the the the the.', None),
     ("x = guard_guard_guard", None),
     ("name = foliolioliolio", None),
+    # seen at the end of the tour: three copies of a three-letter syllable
+    ("qb_guard(foliolioliostlio: str) -> Entry | None:", None),
     ("# the the the", None),
     ("r = obj.foo().foo().foo()", None),
     ("x = a.b.a.b.a.b", None),
