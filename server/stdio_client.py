@@ -58,6 +58,11 @@ async def complete(args: argparse.Namespace) -> dict[str, Any]:
     if args.adapter:
         server_args += ["--adapter", args.adapter]
     client = LanguageClient("codegen-stdio-client", "1")
+
+    @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    def diagnostics(params: types.PublishDiagnosticsParams) -> None:
+        """Syntax diagnostics arrive with the document; this client only wants the completion."""
+
     await client.start_io(sys.executable, "-m", "codegen.server.cli", *server_args)
     try:
         await client.initialize_async(
