@@ -36,7 +36,7 @@ def main() -> None:
     import torch
     from transformers import AutoModelForCausalLM, Qwen2Config, Qwen2ForCausalLM
 
-    from codegen.core.model import _quantization_config
+    from codegen.core.quantize import quantization_config
 
     shape = dict(QWEN25_CODER_05B)
     if args.small:
@@ -55,7 +55,7 @@ def main() -> None:
         t0 = time.perf_counter()
         q4 = AutoModelForCausalLM.from_pretrained(
             tmp,
-            quantization_config=_quantization_config("4bit", "cpu"),
+            quantization_config=quantization_config("4bit", "cpu"),
             device_map={"": "cpu"},
             dtype=torch.float32,
         )

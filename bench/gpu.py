@@ -94,14 +94,17 @@ def load_4bit(path: str, device: str) -> Any:
     import torch
     from transformers import AutoModelForCausalLM
 
-    from codegen.core.model import _quantization_config
+    from codegen.core.quantize import guard_packed_cpu_path, quantization_config
 
-    return AutoModelForCausalLM.from_pretrained(
+    model = AutoModelForCausalLM.from_pretrained(
         path,
-        quantization_config=_quantization_config("4bit", device),
+        quantization_config=quantization_config("4bit", device),
         device_map={"": 0 if device == "cuda" else "cpu"},
         dtype=torch.bfloat16 if device == "cuda" else torch.float32,
     )
+    if device == "cpu":
+        guard_packed_cpu_path(model)  # as load_model does
+    return model
 
 
 def latency(model: Any, device: str, prompt_tokens: int, new_tokens: int, rounds: int) -> dict:
@@ -167,6 +170,9 @@ def qlora(model: Any, device: str, seq_len: int, steps: int) -> dict:
     import torch
     from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
 
+    from codegen.core.quantize import guard_packed_cpu_path
+
+    guard_packed_cpu_path(model, training=True)  # as codegen-train sft does
     model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=True)
     model = get_peft_model(model, LoraConfig(r=16, lora_alpha=32, target_modules="all-linear"))
     params = [p for p in model.parameters() if p.requires_grad]

@@ -17,10 +17,12 @@ from typing import Any
 from .errors import AdapterError, ConfigError, ModelLoadError
 from .fim import FimFormat, detect_fim_format
 from .metadata import config_fingerprint, read_metadata
+from .quantize import QUANTIZE_CHOICES as QUANTIZE_CHOICES
+from .quantize import guard_packed_cpu_path
+from .quantize import quantization_config as _quantization_config
 
 log = logging.getLogger(__name__)
 
-QUANTIZE_CHOICES = ("4bit", "8bit", "none")
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 BUILTIN_PREFIX = "builtin:"
 
@@ -87,27 +89,6 @@ def _offline_error(spec: str) -> ModelLoadError:
     )
 
 
-def _quantization_config(quantize: str, device: str) -> Any:
-    if quantize not in QUANTIZE_CHOICES:
-        raise ConfigError(
-            f"unknown quantize {quantize!r}; use one of {', '.join(QUANTIZE_CHOICES)}"
-        )
-    if quantize == "none":
-        return None
-    import torch
-    from transformers import BitsAndBytesConfig
-
-    if quantize == "8bit":
-        return BitsAndBytesConfig(load_in_8bit=True)
-    compute = torch.bfloat16 if device == "cuda" else torch.float32
-    return BitsAndBytesConfig(
-        load_in_4bit=True,
-        bnb_4bit_quant_type="nf4",
-        bnb_4bit_use_double_quant=True,
-        bnb_4bit_compute_dtype=compute,
-    )
-
-
 def load_model(
     spec: str,
     quantize: str = "none",
@@ -160,6 +141,8 @@ def load_model(
         ) from None
     if qconfig is None:
         model.to(device)  # type: ignore[arg-type]
+    elif quantize == "4bit" and device == "cpu":
+        guard_packed_cpu_path(model)
     model.eval()
     loaded = LoadedModel(
         model=model,

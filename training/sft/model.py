@@ -72,7 +72,12 @@ def add_lora(
     the embeddings and output head with ``train_embeddings``)."""
     from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
 
+    from codegen.core.quantize import guard_packed_cpu_path
+
     if quantized:
+        # bitsandbytes' packed CPU path is inference-only: a layer repacked by an
+        # evaluation pass would drop its input gradient for the rest of the run.
+        guard_packed_cpu_path(model, training=True)
         model = prepare_model_for_kbit_training(
             model,
             use_gradient_checkpointing=True,

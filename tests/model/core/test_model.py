@@ -26,7 +26,10 @@ def test_loads_with_fim_format_from_metadata(engine) -> None:
     assert engine.info()["device"] == "cpu"
 
 
-def test_4bit_load_quantizes_linear_layers_on_cpu(tiny_model_dir: Path) -> None:
+def test_4bit_load_quantizes_linear_layers_on_cpu(
+    tiny_model_dir: Path, bnb_cpu_packed_path
+) -> None:
+    """With bitsandbytes' AVX512-BF16 packed CPU path forced on and off (tests/model/conftest.py)."""
     import bitsandbytes as bnb
 
     eng = load_engine(str(tiny_model_dir), quantize="4bit", device="cpu")
