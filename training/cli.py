@@ -12,6 +12,9 @@ PROG = "codegen-train"
 
 
 def _add_pretrain(sub: argparse._SubParsersAction) -> None:
+    from codegen.core.builtin.pretrain import PretrainConfig
+
+    defaults = PretrainConfig()
     p = sub.add_parser(
         "pretrain",
         help="train a small FIM code model (and its tokenizer) from scratch",
@@ -23,12 +26,19 @@ def _add_pretrain(sub: argparse._SubParsersAction) -> None:
         help="directory of .py files or a text file (default: this interpreter's standard library)",
     )
     p.add_argument("--out", required=True, help="output model directory")
-    p.add_argument("--max-minutes", type=float, default=8.0, help="wall-clock cap on training")
     p.add_argument(
         "--max-tokens",
         type=int,
-        default=1_200_000,
-        help="token budget (training ends at this or --max-minutes, whichever comes first)",
+        default=defaults.max_tokens,
+        help="the training budget, in tokens: the same budget trains the same model on a busy "
+        "machine and an idle one (default: %(default)s)",
+    )
+    p.add_argument(
+        "--max-minutes",
+        type=float,
+        default=defaults.max_minutes,
+        help="safety net: stop early after this many minutes, with a warning, and record "
+        "stopped_by: max_minutes (default: %(default)s)",
     )
     p.add_argument("--hidden", type=int, default=192, help="hidden size of the model")
     p.add_argument("--layers", type=int, default=4, help="number of transformer layers")

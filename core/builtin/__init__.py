@@ -16,7 +16,8 @@ from typing import Any
 
 from ..errors import ModelLoadError
 
-BUILTIN_VERSION = "v3"
+BUILTIN_VERSION = "v4"
+"""Bump when the built model changes (v4: a token budget only; the clock is a safety net)."""
 BUILTINS = ("tiny",)
 
 
@@ -38,7 +39,9 @@ def is_built(path: Path) -> bool:
 
 
 def builtin_model_path(name: str = "tiny", max_minutes: float | None = None) -> Path:
-    """The directory of builtin model ``name``, training it first if it is not cached."""
+    """The directory of builtin model ``name``, training it first if it is not cached.
+
+    ``max_minutes`` overrides the build's wall-clock safety net (its budget is tokens)."""
     if name not in BUILTINS:
         raise ModelLoadError(f"unknown builtin model 'builtin:{name}'; available: builtin:tiny")
     path = builtin_dir(name)
@@ -76,11 +79,17 @@ def build_builtin(path: Path, max_minutes: float | None = None) -> dict[str, Any
         f"(untrained {metrics['untrained_heldout_loss']:.3f})",
         file=sys.stderr,
     )
+    if metrics["stopped_by"] != "max_tokens":
+        print(
+            f"codegen: warning: the cached builtin:tiny is undertrained; delete {path} to "
+            "build it again on a less busy machine",
+            file=sys.stderr,
+        )
     return metrics
 
 
 class progress_bar:  # noqa: N801 - used as a context manager, reads like a function
-    """A tqdm bar (percent of the token or time budget) fed by pretrain's progress callback."""
+    """A tqdm bar (percent of the token budget) fed by pretrain's progress callback."""
 
     def __init__(self) -> None:
         from tqdm import tqdm

@@ -1,5 +1,5 @@
 """Trainer callbacks for ``codegen-train sft``: FIM exact match at every evaluation,
-a progress bar with loss and tokens/s, and a wall-clock budget."""
+a progress bar with loss and tokens/s, and a wall-clock budget (or safety net)."""
 
 from __future__ import annotations
 
@@ -126,12 +126,16 @@ class TimeBudgetCallback(TrainerCallback):  # type: ignore[misc]
     """Stop after ``minutes`` of training, evaluating and saving at that step first.
 
     Also evaluates the final step, so the last stretch of training can be the best.
+    With ``shapes_schedule`` (the time is the run's length) the learning-rate schedule
+    fits its cosine to the minutes; without it (the minutes are a safety net beside
+    ``--max-steps``) the schedule follows the steps alone, so that the same steps train
+    the same model however busy the machine.
     """
 
-    def __init__(self, minutes: float | None) -> None:
+    def __init__(self, minutes: float | None, shapes_schedule: bool = True) -> None:
         self.budget_s = None if minutes is None else minutes * 60
-        self.clock = RunClock(self.budget_s)
-        """Shared with the learning-rate schedule, which fits its cosine to the budget."""
+        self.clock = RunClock(self.budget_s if shapes_schedule else None)
+        """Shared with the learning-rate schedule; without a budget its fraction is 0."""
         self.stopped_by_budget = False
 
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
@@ -141,6 +145,7 @@ class TimeBudgetCallback(TrainerCallback):  # type: ignore[misc]
         if state.global_step >= state.max_steps:
             control.should_evaluate = True
             control.should_save = True
+            return  # the planned steps are done: the clock did not end this run
         if self.budget_s is None or self.clock.elapsed() < self.budget_s:
             return
         self.stopped_by_budget = True

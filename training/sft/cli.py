@@ -8,7 +8,7 @@ import sys
 
 from codegen.core.model import DEVICE_CHOICES
 
-from .train import SftConfig
+from .config import SftConfig
 
 _DEFAULTS = SftConfig(base="", data="", out="")
 
@@ -101,7 +101,9 @@ def add_sft_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-minutes",
         type=float,
         default=None,
-        help="stop after this many minutes of training, evaluating and saving first",
+        help="stop after this many minutes of training, evaluating and saving first; beside "
+        "--max-steps only a safety net (the schedule follows the steps, and the output warns "
+        "when the net was hit)",
     )
     loop.add_argument(
         "--lr",
@@ -115,7 +117,8 @@ def add_sft_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=d.warmup,
         help="share of the run spent warming up, then cosine to zero; the run's length is "
-        "whichever ends it first, the planned steps or --max-minutes (default: %(default)s)",
+        "the planned steps, or --max-minutes if that ends the run first and --max-steps is "
+        "not given (default: %(default)s)",
     )
     loop.add_argument(
         "--batch-size",

@@ -19,76 +19,18 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from codegen.core.errors import CodegenError, ConfigError
 from codegen.core.fim import get_fim_format
 
+from .config import CHECKPOINTS, PROG, RESUME_KEYS, RUN_FILE, SftConfig
 from .data import SftData, load_sft_data
 from .packing import PackingStats, pack_examples, tokenize_examples, update_row_stats
 
 log = logging.getLogger(__name__)
-
-PROG = "codegen-train sft"
-CHECKPOINTS = "checkpoints"
-RUN_FILE = "run.json"
-# Changing these between a crash and --resume would change what is being trained.
-RESUME_KEYS = (
-    "base",
-    "quantize",
-    "lr",
-    "lora_r",
-    "lora_alpha",
-    "lora_dropout",
-    "batch_size",
-    "grad_accum",
-    "seq_len",
-    "packing",
-    "seed",
-    "warmup",
-    "train_embeddings",
-    "epochs",
-    "max_steps",
-    "eval_every",
-)
-
-
-@dataclass
-class SftConfig:
-    base: str
-    data: str
-    out: str
-    quantize: str = "none"
-    resume: bool = False
-    epochs: float = 3.0
-    max_steps: int = -1
-    """Optimizer steps; overrides ``epochs`` when positive."""
-    max_minutes: float | None = None
-    lr: float | None = None
-    """Peak learning rate; None picks one by model size (:func:`default_lr`)."""
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.05
-    train_embeddings: str = "auto"
-    """``yes``/``no``: also train the embeddings and output head in full; ``auto`` = yes
-    for models under 50M parameters (:func:`wants_embeddings`)."""
-    batch_size: int = 4
-    """Packed rows per micro-batch."""
-    grad_accum: int = 1
-    seq_len: int = 1024
-    packing: bool = True
-    eval_every: int = 50
-    patience: int = 0
-    """Stop after this many evaluations without improvement; 0 = never."""
-    fim_eval_examples: int = 64
-    eval_examples: int = 256
-    warmup: float = 0.05
-    gradient_checkpointing: bool = False
-    seed: int = 0
-    device: str = "auto"
-    progress: bool = True
 
 
 class RunStateError(CodegenError):

@@ -24,12 +24,12 @@ from .callbacks import (
     TimeBudgetCallback,
 )
 from .collator import PackedCollator
+from .config import CHECKPOINTS, PROG, SftConfig
 from .data import SftData
 from .fim_metric import fim_cases, fit_cases
 from .model import check_not_empty
 from .packing import PackingStats
 from .schedule import RunClock, budget_cosine_schedule
-from .train import CHECKPOINTS, SftConfig
 
 
 def _optimizer(config: SftConfig, device: str) -> str:
@@ -105,7 +105,7 @@ def build_trainer(
         loaded.fim,
         min(config.seq_len, max_len),
     )
-    budget = TimeBudgetCallback(config.max_minutes)
+    budget = TimeBudgetCallback(config.max_minutes, shapes_schedule=not config.time_is_safety_net())
     callbacks: list[Any] = [FimEvalCallback(tokenizer, cases, loaded.fim, max_len)]
     if config.patience > 0:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.patience))
@@ -129,7 +129,8 @@ def build_trainer(
 
 class BudgetTrainer(Trainer):  # type: ignore[misc]
     """``Trainer`` whose learning-rate schedule is :func:`schedule.lr_factor`: warmup and
-    cosine over whichever ends the run first, the planned steps or ``--max-minutes``."""
+    cosine over the planned steps, or over ``--max-minutes`` when the time ends the run
+    first (not when the minutes are only a safety net beside ``--max-steps``)."""
 
     def __init__(self, clock: RunClock, warmup: float, **kwargs: Any) -> None:
         self.run_clock = clock
@@ -190,6 +191,8 @@ def summarize(
         "fim_eval_cases": history[0]["eval_fim_cases"] if history else 0,
         "train_tokens": state.num_input_tokens_seen,
         "stopped_by": _stop_reason(config, state, stopped_by_budget),
+        "planned_steps": state.max_steps,
+        "safety_net_hit": stopped_by_budget and config.time_is_safety_net(),
         "evaluations": [{**(_metric_view(e) or {}), "step": e["step"]} for e in history],
     }
     revision = getattr(loaded.model.config, "_commit_hash", None)
@@ -237,6 +240,23 @@ def _stop_reason(config: SftConfig, state: Any, stopped_by_budget: bool) -> str:
     return "max_steps" if config.max_steps > 0 else "epochs"
 
 
+def stop_lines(metrics: dict[str, Any], max_minutes: float | None) -> list[str]:
+    """What ended the run, for the end-of-run output; a warning when the ``--max-minutes``
+    safety net cut short a run planned by ``--max-steps`` (its figures are then not the
+    ones that run would give on a faster machine)."""
+    steps, planned = metrics["steps"], metrics["planned_steps"]
+    timed = metrics["stopped_by"] == "max_minutes" and not metrics.get("safety_net_hit")
+    of = "" if timed else f" of {planned}"  # --max-minutes alone: its plan is not a plan
+    lines = [f"{PROG}: stopped by {metrics['stopped_by']} after {steps}{of} steps"]
+    if metrics.get("safety_net_hit"):
+        lines.append(
+            f"{PROG}: warning: the --max-minutes {max_minutes:g} safety net stopped training at "
+            f"step {steps} of the {planned} that --max-steps asks for; these figures are from a "
+            "shorter run (raise --max-minutes, or run on a less busy machine, to reproduce them)"
+        )
+    return lines
+
+
 def _print_result(meta: dict[str, Any]) -> None:
     m = meta["metrics"]
 
@@ -246,9 +266,11 @@ def _print_result(meta: dict[str, Any]) -> None:
         em = "n/a" if view["fim_em"] is None else f"{view['fim_em']:.3f}"
         return f"FIM exact match {em}, eval loss {view['eval_loss']:.4f}"
 
-    print(f"codegen-train sft: base:    {fmt(m['base'])}", file=sys.stderr)
+    for line in stop_lines(m, meta["training"]["max_minutes"]):
+        print(line, file=sys.stderr)
+    print(f"{PROG}: base:    {fmt(m['base'])}", file=sys.stderr)
     print(
-        f"codegen-train sft: adapter: {fmt(m['adapter'])} (step {m['best_step']}); "
+        f"{PROG}: adapter: {fmt(m['adapter'])} (step {m['best_step']}); "
         f"saved to {meta['training']['out']}",
         file=sys.stderr,
     )

@@ -88,7 +88,7 @@ def sft_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def fast_config(base: Path, data: Path, out: Path, **overrides: object):
     """An :class:`SftConfig` small enough for a few seconds of CPU."""
-    from codegen.training.sft.train import SftConfig
+    from codegen.training.sft.config import SftConfig
 
     settings: dict = {
         "max_steps": 4,

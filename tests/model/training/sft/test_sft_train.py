@@ -214,8 +214,9 @@ def test_data_then_sft_on_the_sample_repository(
 
 
 def test_qlora_trains_on_cpu_and_merges_into_the_full_precision_base(
-    tiny_model_dir: Path, sft_data_dir: Path, tmp_path: Path, fast_sft_config
+    tiny_model_dir: Path, sft_data_dir: Path, tmp_path: Path, fast_sft_config, bnb_cpu_packed_path
 ) -> None:
+    """With bitsandbytes' AVX512-BF16 packed CPU path forced on and off (tests/model/conftest.py)."""
     from transformers import AutoModelForCausalLM
 
     from codegen.training.merge import merge_adapter
@@ -225,6 +226,7 @@ def test_qlora_trains_on_cpu_and_merges_into_the_full_precision_base(
         fast_sft_config(tiny_model_dir, sft_data_dir, out, quantize="4bit", max_steps=2)
     )
     assert meta["quantize"] == "4bit"
+    assert bnb_cpu_packed_path.repacked == []  # training keeps the inference-only path off
     merged_dir = tmp_path / "merged"
     merge_adapter(str(tiny_model_dir), str(out), str(merged_dir), device="cpu")
     merged = AutoModelForCausalLM.from_pretrained(merged_dir)

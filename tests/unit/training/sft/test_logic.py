@@ -170,7 +170,8 @@ def test_lr_schedule_warms_up_then_decays_over_steps_or_time() -> None:
 
 def test_bad_sft_options_fail_before_loading(tmp_path) -> None:
     from codegen.core.errors import ConfigError
-    from codegen.training.sft.train import SftConfig, train_sft
+    from codegen.training.sft.config import SftConfig
+    from codegen.training.sft.train import train_sft
 
     with pytest.raises(ConfigError, match="--warmup"):
         train_sft(SftConfig(base="x", data=str(tmp_path), out=str(tmp_path / "o"), warmup=1.5))
@@ -200,3 +201,94 @@ def test_max_minutes_alone_trains_for_the_time_given(argv: list[str], epochs: fl
     add_sft_arguments(parser)
     args = parser.parse_args(["--base", "b", "--data", "d", "--out", "o", *argv])
     assert _epochs(args) == epochs
+
+
+class _Control:
+    should_training_stop = False
+    should_evaluate = False
+    should_save = False
+
+
+class _State:
+    def __init__(self, global_step: int, max_steps: int) -> None:
+        self.global_step = global_step
+        self.max_steps = max_steps
+
+
+def test_max_minutes_beside_max_steps_is_a_safety_net_only() -> None:
+    import argparse
+
+    from codegen.training.sft.cli import add_sft_arguments, config_from_args
+
+    parser = argparse.ArgumentParser()
+    add_sft_arguments(parser)
+
+    def config(*argv: str):
+        return config_from_args(
+            parser.parse_args(["--base", "b", "--data", "d", "--out", "o", *argv])
+        )
+
+    assert config("--max-steps", "50", "--max-minutes", "9").time_is_safety_net()
+    assert not config("--max-minutes", "9").time_is_safety_net()  # the time is the run's length
+    assert not config("--max-minutes", "9", "--epochs", "2").time_is_safety_net()
+    assert not config("--max-steps", "50").time_is_safety_net()
+
+
+def test_a_safety_net_stops_the_run_but_never_shapes_the_schedule() -> None:
+    import time
+
+    from codegen.training.sft.callbacks import TimeBudgetCallback
+
+    net = TimeBudgetCallback(1.0, shapes_schedule=False)
+    net.on_train_begin(None, _State(0, 100), _Control())
+    net.clock.started = time.perf_counter() - 30  # half the minute gone
+    assert net.clock.fraction() == 0.0  # the schedule follows the steps alone
+    control = _Control()
+    net.on_step_end(None, _State(10, 100), control)
+    assert not control.should_training_stop and not net.stopped_by_budget
+    net.clock.started = time.perf_counter() - 61
+    net.on_step_end(None, _State(11, 100), control)
+    assert control.should_training_stop and control.should_evaluate and control.should_save
+    assert net.stopped_by_budget
+
+    budget = TimeBudgetCallback(1.0)  # --max-minutes alone: the schedule fits the minutes
+    budget.on_train_begin(None, _State(0, 100), _Control())
+    budget.clock.started = time.perf_counter() - 30
+    assert budget.clock.fraction() == pytest.approx(0.5, abs=0.01)
+
+
+def test_the_last_planned_step_is_not_a_stop_by_the_clock() -> None:
+    import time
+
+    from codegen.training.sft.callbacks import TimeBudgetCallback
+
+    net = TimeBudgetCallback(1.0, shapes_schedule=False)
+    net.on_train_begin(None, _State(0, 100), _Control())
+    net.clock.started = time.perf_counter() - 61
+    control = _Control()
+    net.on_step_end(None, _State(100, 100), control)
+    assert control.should_evaluate and control.should_save  # the final step is evaluated
+    assert not net.stopped_by_budget
+
+
+def test_the_end_of_run_output_warns_when_the_safety_net_was_hit() -> None:
+    from codegen.training.sft.trainer import stop_lines
+
+    done = {"steps": 120, "planned_steps": 120, "stopped_by": "max_steps", "safety_net_hit": False}
+    assert stop_lines(done, 20.0) == [
+        "codegen-train sft: stopped by max_steps after 120 of 120 steps"
+    ]
+    cut = {"steps": 31, "planned_steps": 120, "stopped_by": "max_minutes", "safety_net_hit": True}
+    lines = stop_lines(cut, 3.0)
+    assert lines[0] == "codegen-train sft: stopped by max_minutes after 31 of 120 steps"
+    assert (
+        "warning: the --max-minutes 3 safety net stopped training at step 31 of the 120" in lines[1]
+    )
+    timed = {
+        "steps": 80,
+        "planned_steps": 12000,
+        "stopped_by": "max_minutes",
+        "safety_net_hit": False,
+    }
+    # --max-minutes alone: the planned end, no warning.
+    assert stop_lines(timed, 3.0) == ["codegen-train sft: stopped by max_minutes after 80 steps"]
