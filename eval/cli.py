@@ -29,7 +29,9 @@ def _add_scoring(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--k", type=_ks, default=[1, 10, 100], help="headline k values (default 1,10,100)"
     )
-    p.add_argument("--workers", type=int, default=None, help="sandbox processes (default: twice the CPU count)")
+    p.add_argument(
+        "--workers", type=int, default=None, help="sandbox processes (default: twice the CPU count)"
+    )
     p.add_argument("--timeout", type=float, default=3.0, help="seconds per sample (default 3)")
 
 

@@ -39,6 +39,7 @@ class HasDocuments(Protocol):
     @property
     def documents(self) -> DocumentStore: ...
 
+
 MAX_DISK_BYTES = 2_000_000
 
 
