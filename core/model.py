@@ -18,8 +18,7 @@ from .errors import AdapterError, ConfigError, ModelLoadError
 from .fim import FimFormat, detect_fim_format
 from .metadata import config_fingerprint, read_metadata
 from .quantize import QUANTIZE_CHOICES as QUANTIZE_CHOICES
-from .quantize import guard_packed_cpu_path
-from .quantize import quantization_config as _quantization_config
+from .quantize import guard_packed_cpu_path, quantization_config
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +97,7 @@ def load_model(
 ) -> LoadedModel:
     """Load ``spec`` for generation; raise :class:`ModelLoadError` with one clear line on failure."""
     device = resolve_device(device)
-    qconfig = _quantization_config(quantize, device)
+    qconfig = quantization_config(quantize, device)
     path = resolve_model_path(spec)
     import torch
     from safetensors import SafetensorError

@@ -24,16 +24,6 @@ LOOP_SHARE = 0.5
 even when it starts with something else ("x = the the the the ...")."""
 
 
-def looping_share(text: str) -> float:
-    """The share of ``text``'s non-blank characters inside model loops."""
-    return loop_share(text)
-
-
-def is_repetitive(text: str) -> bool:
-    """``text`` holds a model loop anywhere."""
-    return bool(find_loops(text))
-
-
 def _content(text: str) -> int:
     return len("".join(text.split()))
 
