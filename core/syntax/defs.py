@@ -263,17 +263,60 @@ def _python_contains(defn: Definition, idx: TextIndex, line: int, col: int) -> b
 
 
 def definition_at(source: str, language: str, line: int, col: int) -> Definition | None:
-    """The innermost definition containing the 0-based (line, ``str`` column)."""
+    """The innermost definition containing the 0-based (line, ``str`` column).
+
+    Runs on every completion request, so it builds only the definitions that can
+    contain the position (the ancestors of a few nodes next to it), not every one in
+    the text: the cost follows the nesting depth, not the file's size."""
     idx = TextIndex(source)
     offset = idx.offset(line, col)
+    tree = cached_parse(source, language)
     best: Definition | None = None
-    for defn in find_definitions(source, language):
+    for node in _candidate_nodes(tree, idx, line, offset, language):
+        kind = _kind(node)
+        defn = _definition(node, kind, idx, language) if kind is not None else None
+        if defn is None:
+            continue
         inside = defn.start <= offset <= defn.end
         if not inside and language == "python":
             inside = defn.start <= offset and _python_contains(defn, idx, line, col)
         if inside and (best is None or defn.start >= best.start):
             best = defn
     return best
+
+
+def _candidate_nodes(
+    tree: tree_sitter.Tree, idx: TextIndex, line: int, offset: int, language: str
+) -> list[tree_sitter.Node]:
+    """Every node that may be a definition containing ``offset``, outer before inner.
+
+    A definition containing the offset holds the character at it or the one before it
+    (the cursor may sit at its very end), so it is an ancestor of the smallest node
+    there. In Python a blank line after a block still belongs to it
+    (:func:`_python_contains`): such a block ends on the last non-blank line before the
+    cursor, and holds that line's first or last non-blank character."""
+    chars = [offset, offset - 1]
+    if language == "python":
+        prev = next((i for i in range(line - 1, -1, -1) if idx.line_text(i).strip()), None)
+        if prev is not None:
+            text = idx.line_text(prev)
+            start = idx.line_starts[prev]
+            chars += [start + len(text) - len(text.lstrip()), start + len(text.rstrip()) - 1]
+    root = tree.root_node
+    found: dict[tuple[int, int, int], tree_sitter.Node] = {}
+    for char in chars:
+        if not 0 <= char < len(idx.source):
+            continue
+        byte = idx.byte_offset(char)
+        node: tree_sitter.Node | None = root.descendant_for_byte_range(byte, byte)
+        depth = 0
+        chain = []
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        for depth, ancestor in enumerate(reversed(chain)):
+            found.setdefault((ancestor.start_byte, -ancestor.end_byte, depth), ancestor)
+    return [found[key] for key in sorted(found)]
 
 
 def enclosing_scope(source: str, language: str, line: int, col: int) -> Scope | None:

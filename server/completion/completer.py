@@ -84,6 +84,16 @@ def text_after(doc: Document, line: int, col: int, limit: int = TAIL_CHARS) -> s
     return "".join(parts)[:limit]
 
 
+def _indent_unit(window_text: str, lines: list[str]) -> str:
+    """The indentation unit of the code around the cursor (what the model continues);
+    the whole file's when the window has no indented line. The window is small, so this
+    stays cheap on every request however large the file."""
+    around = window_text.split("\n")
+    if any(line[:1] in (" ", "\t") and line.strip() for line in around):
+        return detect_indent_unit(around)
+    return detect_indent_unit(lines)
+
+
 def _path_of(uri: str) -> str:
     return uri.rsplit("/", 1)[-1]
 
@@ -138,6 +148,9 @@ class Completer:
         server, opts = self.server, self.options
         doc = server.documents.get(uri)
         if doc is None or not server.enabled or not opts.enabled or not server.host.ready:
+            return None
+        if not server.host.may_send(uri):  # a remote engine never sees .env / git-ignored files
+            server.stats.count("private")
             return None
         line, col = doc.clamp(line, character, server.position_encoding)
         version = doc.version
@@ -211,7 +224,7 @@ class Completer:
             prefix=window.prefix,
             suffix=window.suffix,
             mode=mode,
-            indent_unit=detect_indent_unit(doc.lines),
+            indent_unit=_indent_unit(window.prefix + window.suffix, doc.lines),
             # Suggestions are remembered with "\n" (typed-ahead compares them
             # with normalised text); the document's line endings go on at the end.
             eol="\n",
@@ -225,7 +238,7 @@ class Completer:
             others = [
                 OpenDocument(d.uri, _path_of(d.uri), d.version, d.lines)
                 for d in server.documents.others(doc.uri)[-opts.snippets.max_documents :]
-                if d.language_id == doc.language_id
+                if d.language_id == doc.language_id and server.host.may_send(d.uri)
             ]
             query = "\n".join(window.prefix.split("\n")[-opts.snippets.window_lines :])
             snippets = find_snippets(
@@ -280,7 +293,8 @@ class Completer:
         server = self.server
         model_id = server.host.model_id()
         self.typed.remember(doc.uri, prefix_tail, suffix_head, answer.text, answer.cover, model_id)
-        text = answer.text.replace("\n", doc.eol) if doc.eol != "\n" else answer.text
+        eol = doc.eol
+        text = answer.text.replace("\n", eol) if eol != "\n" else answer.text
         completion = Completion(uuid.uuid4().hex[:12], text, line, col, answer.cover, source)
         server.acceptance.offered(
             completion.id,

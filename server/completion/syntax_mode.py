@@ -1,7 +1,7 @@
 """None / single-line / multi-line, from tree-sitter (``codegen.core.syntax``).
 
-Only a window of lines around the cursor is parsed (from the last top-level
-line before it), so the cost does not grow with the document. Languages the
+Only a window of lines around the cursor is parsed (the top-level statement
+around it), so the cost does not grow with the document. Languages the
 grammars do not cover fall back to indentation heuristics.
 """
 
@@ -37,16 +37,26 @@ def language_of(uri: str, language_id: str) -> str | None:
         return None
 
 
+def _top_level(text: str) -> bool:
+    return text[:1].isalpha() or text[:1] in ("_", "@")
+
+
 def syntax_window(lines: Sequence[str], line: int) -> tuple[int, int]:
-    """[start, end) line range to parse: from the last top-level line before ``line``."""
+    """[start, end) line range to parse: the top-level statement around ``line``, from
+    the last top-level line at or before it to the next one after it that does not
+    follow a decorator (at most
+    :data:`WINDOW_BEFORE` / :data:`WINDOW_AFTER` lines away)."""
     floor = max(0, line - WINDOW_BEFORE)
     start = floor
     for i in range(line, floor - 1, -1):
-        text = lines[i]
-        if text[:1].isalpha() or text[:1] in ("_", "@"):
+        if _top_level(lines[i]):
             start = i
             break
-    return start, min(len(lines), line + WINDOW_AFTER)
+    end = min(len(lines), line + WINDOW_AFTER)
+    for i in range(line + 1, end):
+        if _top_level(lines[i]) and not lines[i - 1].startswith("@"):  # a decorator's def stays
+            return start, i
+    return start, end
 
 
 def heuristic_mode(line_prefix: str, line_suffix: str, previous_code_line: str) -> CompletionMode:
@@ -71,7 +81,11 @@ def completion_mode(
         try:
             from codegen.core import syntax
 
-            window = "".join(line_content(lines[i]) + "\n" for i in range(start, end))
+            window = "".join(lines[start:end])
+            if "\r" in window:  # the terminators LSP knows, all as "\n"
+                window = window.replace("\r\n", "\n").replace("\r", "\n")
+            if not window.endswith("\n"):
+                window += "\n"
             return syntax.completion_mode(window, language, line - start, col)
         except Exception:
             log.exception("tree-sitter completion_mode failed; using indentation")

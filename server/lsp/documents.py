@@ -28,6 +28,7 @@ class Document:
     version: int
     lines: list[str] = field(default_factory=lambda: [""])
     _text: str | None = None
+    _eol: str | None = None
 
     @classmethod
     def from_text(cls, uri: str, language_id: str, version: int, text: str) -> Document:
@@ -43,8 +44,11 @@ class Document:
 
     @property
     def eol(self) -> str:
-        """The document's line terminator (:func:`~.positions.line_ending`)."""
-        return line_ending(self.text)
+        """The document's line terminator (:func:`~.positions.line_ending`), computed
+        once per text."""
+        if self._eol is None or self._text is None:
+            self._eol = line_ending(self.text)
+        return self._eol
 
     def clamp(self, line: int, character: int, encoding: str = UTF16) -> tuple[int, int]:
         """(line, Python column) for an LSP position, clamped into the document."""
@@ -70,11 +74,11 @@ class Document:
         if hi < len(self.lines) and pieces[-1] == "":
             pieces.pop()
         self.lines[lo:hi] = pieces
-        self._text = None
+        self._text = self._eol = None
 
     def set_text(self, text: str) -> None:
         self.lines = split_lines(text)
-        self._text = text
+        self._text, self._eol = text, None
 
 
 class DocumentStore:

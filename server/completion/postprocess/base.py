@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 OPENERS = ("(", "[", "{", ":")
@@ -62,20 +63,25 @@ def cut_lines(lines: list[str], keep: int) -> str:
     return "\n".join(lines[:keep]).rstrip()
 
 
-def detect_indent_unit(lines: list[str]) -> str:
-    """The file's indentation unit: a tab, or the most common space step (default 4)."""
+_INDENT = re.compile(r"^([ \t]*)[^ \t\r\n\f\v]", re.MULTILINE)
+
+
+def detect_indent_unit(lines: list[str], limit: int = 2000) -> str:
+    """The file's indentation unit: a tab, or the most common space step (default 4).
+
+    Reads the first ``limit`` lines; one regex pass over their text finds every
+    non-blank line's leading whitespace (this runs on every completion request)."""
     tabs = spaces = 0
     steps: dict[int, int] = {}
     previous = 0
-    for line in lines[:2000]:
-        if is_blank(line):
-            continue
-        ws = indent_of(line)
+    for ws in _INDENT.findall("".join(lines[:limit])):
         if ws.startswith("\t"):
             tabs += 1
-        elif ws:
-            spaces += 1
-        width = len(ws) if not ws.startswith("\t") else previous
+            width = previous
+        else:
+            if ws:
+                spaces += 1
+            width = len(ws)
         if width > previous:
             steps[width - previous] = steps.get(width - previous, 0) + 1
         previous = width
