@@ -36,7 +36,7 @@ def main() -> None:
 
     from codegen.core.builtin.tiny import make_random_model
     from codegen.core.engine import GenerationConfig
-    from codegen.core.transformers_engine import load_engine
+    from codegen.core.load import load_engine
 
     with tempfile.TemporaryDirectory() as tmp:
         spec = args.model or str(make_random_model(tmp, hidden=192, layers=4, vocab_size=1024))

@@ -175,7 +175,7 @@ def main() -> int:
     parser.add_argument("--no-clean", action="store_true", help="skip scoring the clean originals")
     args = parser.parse_args()
 
-    from codegen.core.transformers_engine import load_engine
+    from codegen.core.load import load_engine
     from codegen.server.hints.prose import prose_ranges
     from codegen.server.hints.surprise import find_surprise_hints
     from codegen.server.options import HintOptions

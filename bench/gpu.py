@@ -7,13 +7,20 @@ saves them, loads them in 4-bit (NF4 + double quantization) and measures:
 - inline-completion latency p50/p95: 1,500-token prompt, 64 new tokens, with and
   without KV-cache reuse (the keystroke case: same prompt plus one character);
 - generation tokens/s;
+- batched eval throughput: ``--eval-prompts`` prompts x ``--eval-n`` samples
+  (``--eval-prompt-tokens`` each, ``--eval-new-tokens`` new tokens, sampled with
+  per-row seeds) through ``generate_batch`` with ``--eval-batch`` rows decoding
+  together, against the same engine's sequential ``generate()`` on the first
+  prompt's ``n`` samples (the baseline, same run), as samples/s and tokens/s;
 - QLoRA training tokens/s and peak memory at 2,048-token sequences.
 
 On a machine without CUDA it runs the same code at tiny sizes (``--sizes tiny``
-is the default there), so `make bench` keeps it working. Prints JSON.
+is the default there), so `make bench` keeps it working; ``--dry-run`` does that
+with the smallest settings, to check the script in seconds. Prints JSON.
 
     python bench/gpu.py                       # cuda: 1.5b and 7b; cpu: tiny
     python bench/gpu.py --sizes 1.5b --rounds 10
+    python bench/gpu.py --dry-run             # any machine: tiny shapes, a few steps
 """
 
 from __future__ import annotations
@@ -107,31 +114,46 @@ def load_4bit(path: str, device: str) -> Any:
     return model
 
 
+class IdTokenizer:
+    """Random weights need no real tokenizer: one character = one token."""
+
+    eos_token_id = 0
+    pad_token_id = 1
+
+    def encode(self, text: str, add_special_tokens: bool = True) -> list[int]:
+        return [3 + (ord(c) % 1000) for c in text]
+
+    def decode(self, ids: list[int]) -> str:
+        return "".join(chr(97 + i % 26) for i in ids)
+
+    def __call__(self, text: str, **_: Any) -> dict:
+        return {"input_ids": self.encode(text), "offset_mapping": []}
+
+
+def random_engine(model: Any, device: str) -> Any:
+    """The project's engine (the code the server and eval run) on a random-weight model."""
+    from codegen.core.fim import QWEN
+    from codegen.core.model import LoadedModel
+    from codegen.core.transformers_engine import TransformersEngine
+
+    loaded = LoadedModel(model, IdTokenizer(), QWEN, "random", "", device, "4bit", "")
+    engine = TransformersEngine(loaded)
+    engine._stop_ids = set()  # random weights: never stop early, always decode new_tokens
+    return engine
+
+
+def random_text(tokens: int, salt: int = 0) -> str:
+    return "".join(chr(32 + (i * 7919 + salt * 104729) % 90) for i in range(tokens))
+
+
 def latency(model: Any, device: str, prompt_tokens: int, new_tokens: int, rounds: int) -> dict:
     """Keystroke latency through the project's engine (the same code the server runs)."""
     import torch
 
     from codegen.core.engine import GenerationConfig
-    from codegen.core.fim import QWEN
-    from codegen.core.model import LoadedModel
-    from codegen.core.transformers_engine import TransformersEngine
 
-    class IdTokenizer:  # random weights need no real tokenizer: one character = one token
-        eos_token_id = 0
-
-        def encode(self, text: str, add_special_tokens: bool = True) -> list[int]:
-            return [3 + (ord(c) % 1000) for c in text]
-
-        def decode(self, ids: list[int]) -> str:
-            return "".join(chr(97 + i % 26) for i in ids)
-
-        def __call__(self, text: str, **_: Any) -> dict:
-            return {"input_ids": self.encode(text), "offset_mapping": []}
-
-    loaded = LoadedModel(model, IdTokenizer(), QWEN, "random", "", device, "4bit", "")
-    engine = TransformersEngine(loaded)
-    engine._stop_ids = set()  # random weights: never stop early, always decode new_tokens
-    base = "".join(chr(32 + (i * 7919) % 90) for i in range(prompt_tokens))
+    engine = random_engine(model, device)
+    base = random_text(prompt_tokens)
     hot_cfg = GenerationConfig(max_new_tokens=new_tokens)
     cold_cfg = GenerationConfig(max_new_tokens=new_tokens, use_cache_reuse=False)
     hot, cold, hot_ttft, cold_ttft, tps = [], [], [], [], []
@@ -164,6 +186,55 @@ def latency(model: Any, device: str, prompt_tokens: int, new_tokens: int, rounds
         "ttft_without_reuse_ms_p50": round(statistics.median(cold_ttft), 1),
         "generation_tokens_per_s": round(statistics.median(tps), 1),
     }
+
+
+def batched_eval(model: Any, device: str, args: argparse.Namespace, tiny: bool) -> dict:
+    """Eval-shaped generation: prompts x n sampled rows through ``generate_batch``, against
+    sequential ``generate()`` on one prompt's n rows (same engine, same run)."""
+    import torch
+
+    from codegen.core.engine import GenerationConfig, sample_configs
+
+    engine = random_engine(model, device)
+    prompts_n = 2 if tiny else args.eval_prompts
+    prompt_tokens = 64 if tiny else args.eval_prompt_tokens
+    new_tokens = 16 if tiny else args.eval_new_tokens
+    cfg = GenerationConfig(max_new_tokens=new_tokens, temperature=0.8, top_p=0.95, seed=0)
+    prompts = [random_text(prompt_tokens, salt=p) for p in range(prompts_n)]
+    rows = [p for p in prompts for _ in range(args.eval_n)]
+    configs = [c for _ in prompts for c in sample_configs(cfg, args.eval_n)]
+
+    def sync() -> None:
+        if device == "cuda":
+            torch.cuda.synchronize()
+
+    engine.generate(prompts[0], GenerationConfig(max_new_tokens=2))  # warm-up
+    sync()
+    start = time.perf_counter()
+    seq = [engine.generate(prompts[0], c) for c in configs[: args.eval_n]]
+    sync()
+    seq_s = time.perf_counter() - start
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    start = time.perf_counter()
+    out = engine.generate_batch(rows, configs, batch_size=args.eval_batch)
+    sync()
+    bat_s = time.perf_counter() - start
+    seq_rate = len(seq) / seq_s
+    bat_rate = len(out) / bat_s
+    result = {
+        "rows": len(rows),
+        "batch_size": args.eval_batch,
+        "prompt_tokens": prompt_tokens,
+        "new_tokens": new_tokens,
+        "sequential_samples_per_s": round(seq_rate, 2),
+        "batched_samples_per_s": round(bat_rate, 2),
+        "batched_tokens_per_s": round(sum(r.stats.new_tokens for r in out) / bat_s, 1),
+        "ratio_vs_sequential": round(bat_rate / seq_rate, 2),
+    }
+    if device == "cuda":
+        result["batched_peak_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
+    return result
 
 
 def qlora(model: Any, device: str, seq_len: int, steps: int) -> dict:
@@ -222,6 +293,8 @@ def run(shape: str, device: str, args: argparse.Namespace) -> dict:
         }
         prompt = args.prompt_tokens if shape != "tiny" or device == "cuda" else 256
         result["inline_completion"] = latency(model, device, prompt, args.new_tokens, args.rounds)
+        small = shape == "tiny" and device != "cuda"
+        result["batched_eval"] = batched_eval(model, device, args, small)
         seq = args.train_seq if shape != "tiny" or device == "cuda" else 256
         result["qlora"] = qlora(model, device, seq, args.train_steps)
         del model
@@ -239,7 +312,17 @@ def main() -> None:
     parser.add_argument("--new-tokens", type=int, default=64, help="tokens generated per call")
     parser.add_argument("--train-seq", type=int, default=2048, help="QLoRA sequence length")
     parser.add_argument("--train-steps", type=int, default=5, help="QLoRA steps timed")
+    parser.add_argument("--eval-prompts", type=int, default=8, help="batched eval: prompts")
+    parser.add_argument("--eval-n", type=int, default=8, help="batched eval: samples per prompt")
+    parser.add_argument("--eval-batch", type=int, default=64, help="batched eval: rows together")
+    parser.add_argument("--eval-prompt-tokens", type=int, default=300, help="batched eval prompt")
+    parser.add_argument("--eval-new-tokens", type=int, default=128, help="batched eval: per row")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="tiny shapes and a few steps on any device"
+    )
     args = parser.parse_args()
+    if args.dry_run:
+        args.sizes, args.rounds, args.train_steps, args.eval_n = "tiny", 1, 1, 2
 
     import torch
 

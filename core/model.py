@@ -123,7 +123,9 @@ def load_model(
     kwargs: dict[str, Any] = {"local_files_only": local_only}
     if qconfig is not None:
         kwargs["quantization_config"] = qconfig
-        kwargs["device_map"] = {"": 0 if device == "cuda" else "cpu"}
+        # The current CUDA device: 0 for one process, each process's own GPU under torchrun.
+        gpu = torch.cuda.current_device() if device == "cuda" else "cpu"
+        kwargs["device_map"] = {"": gpu}
     kwargs["dtype"] = torch.bfloat16 if device == "cuda" else torch.float32
     try:
         model = AutoModelForCausalLM.from_pretrained(path, config=config, **kwargs)

@@ -1,9 +1,12 @@
 """The real :class:`~codegen.core.engine.Engine`: a transformers model with
-longest-common-prefix KV-cache reuse between consecutive calls.
+longest-common-prefix KV-cache reuse between consecutive calls, and batched
+generation for many rows at once.
 
 Typing one more character changes only the end of a completion prompt; the
 keys/values of every token before the first difference are kept from the last
-call, so only the new tokens are run through the model.
+call, so only the new tokens are run through the model. ``generate_batch``
+(eval, metrics) decodes many rows per model call instead (see
+:mod:`codegen.core.batch_generation`) and leaves that keystroke cache alone.
 """
 
 from __future__ import annotations
@@ -11,9 +14,17 @@ from __future__ import annotations
 import inspect
 import threading
 import time
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from typing import Any
 
+from .batch_generation import (
+    DEFAULT_MAX_BATCH_TOKENS,
+    BatchDecoder,
+    BatchRow,
+    admission_order,
+    slot_count,
+)
 from .engine import (
     CancelToken,
     GenerationConfig,
@@ -21,8 +32,11 @@ from .engine import (
     GenerationStats,
     TokenScore,
     apply_stop_rules,
+    check_batch,
 )
+from .errors import ConfigError
 from .model import LoadedModel, attach_adapter, load_model, set_active_adapter
+from .sampling import pick_token
 
 
 def common_prefix_length(a: list[int], b: list[int]) -> int:
@@ -35,9 +49,22 @@ def common_prefix_length(a: list[int], b: list[int]) -> int:
 
 
 class TransformersEngine:
-    """Generation and token scoring with one loaded model, one call at a time."""
+    """Generation and token scoring with one loaded model, one call at a time.
 
-    def __init__(self, loaded: LoadedModel) -> None:
+    ``batch_size`` (None = no row limit) and ``max_batch_tokens`` bound how many rows
+    :meth:`generate_batch` decodes together; see :func:`slot_count`.
+    """
+
+    def __init__(
+        self,
+        loaded: LoadedModel,
+        batch_size: int | None = None,
+        max_batch_tokens: int = DEFAULT_MAX_BATCH_TOKENS,
+    ) -> None:
+        if (batch_size is not None and batch_size < 1) or max_batch_tokens < 1:
+            raise ConfigError("batch size and max batch tokens must be at least 1")
+        self.batch_size = batch_size
+        self.max_batch_tokens = max_batch_tokens
         self.loaded = loaded
         self.fim = loaded.fim
         self.name = loaded.spec
@@ -171,7 +198,7 @@ class TransformersEngine:
             if cancel is not None and cancel.cancelled:
                 finish = "cancelled"
                 break
-            token = _pick_token(logits, config, generator)
+            token = pick_token(logits, config, generator)
             if step == 0:
                 stats.time_to_first_token_ms = (time.perf_counter() - start) * 1000
             if token in self._stop_ids:
@@ -198,6 +225,79 @@ class TransformersEngine:
         if finish == "cancelled":
             text = ""
         return GenerationResult(text, finish, stats)
+
+    def generate_batch(
+        self,
+        prompts: Sequence[str],
+        configs: Sequence[GenerationConfig],
+        cancel: CancelToken | None = None,
+        *,
+        batch_size: int | None = None,
+        on_result: Callable[[int, GenerationResult], None] | None = None,
+    ) -> list[GenerationResult]:
+        """Generate every row (see :meth:`Engine.generate_batch`), continuously batched.
+
+        At most ``batch_size`` rows (default: the engine's ``batch_size``) decode together,
+        fewer if ``max_batch_tokens`` says so; ``on_result(i, result)`` is called as row
+        ``i`` finishes. Rows are truncated like :meth:`generate` (the prompt's tail, leaving
+        room for ``max_new_tokens``); the keystroke path's reused cache is kept as it is.
+        Each row's time to first token and total time count from the start of the call.
+        """
+        import torch
+
+        check_batch(prompts, configs)
+        if batch_size is not None and batch_size < 1:
+            raise ConfigError(f"batch size must be at least 1 (got {batch_size})")
+        rows = [
+            BatchRow(self._fit_prompt(p, c.max_new_tokens), c)
+            for p, c in zip(prompts, configs, strict=True)
+        ]
+        index_of = {id(row): i for i, row in enumerate(rows)}
+
+        def finished(row: BatchRow) -> None:
+            if on_result is not None:
+                on_result(index_of[id(row)], row.result())
+
+        todo = []
+        for row in rows:
+            row.stats.prompt_tokens = len(row.ids)
+            if row.config.max_new_tokens <= 0:
+                row.finish = "length"
+                finished(row)
+            else:
+                todo.append(row)
+        if todo:
+            order = admission_order([len(r.ids) for r in todo], [r.ids for r in todo])
+            slots = slot_count(
+                len(todo),
+                max(len(r.ids) for r in todo),
+                max(r.config.max_new_tokens for r in todo),
+                batch_size if batch_size is not None else self.batch_size,
+                self.max_batch_tokens,
+            )
+            decoder = BatchDecoder(
+                self.model, self._cache_kw, self._pad_id(), self._stop_ids, self.tokenizer.decode
+            )
+            with self._lock, torch.inference_mode(), self._adapter_context():
+                decoder.run([todo[i] for i in order], slots, cancel, finished)
+        return [row.result() for row in rows]
+
+    def _fit_prompt(self, prompt: str, max_new_tokens: int) -> list[int]:
+        ids = self.encode(prompt)
+        room = self.max_positions - max(0, max_new_tokens)
+        if len(ids) > room:
+            ids = ids[-max(room, 1) :]
+        return ids or [self.tokenizer.eos_token_id]
+
+    def _pad_id(self) -> int:
+        """Any id will do under the attention mask; prefer the tokenizer's pad token."""
+        for candidate in (
+            getattr(self.tokenizer, "pad_token_id", None),
+            self.tokenizer.eos_token_id,
+        ):
+            if candidate is not None:
+                return int(candidate)
+        return 0
 
     # -- scoring ------------------------------------------------------------
     def score(self, text: str) -> list[TokenScore]:
@@ -242,20 +342,6 @@ def _cache_keyword(model: Any) -> str:
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     params = inspect.signature(base.forward).parameters
     return "cache" if "cache" in params else "past_key_values"
-
-
-def _pick_token(logits: Any, config: GenerationConfig, generator: Any) -> int:
-    import torch
-
-    if config.temperature <= 0:
-        return int(torch.argmax(logits))
-    probs = torch.softmax(logits / config.temperature, dim=-1)
-    if config.top_p < 1.0:
-        sorted_probs, order = torch.sort(probs, descending=True)
-        keep = torch.cumsum(sorted_probs, dim=-1) - sorted_probs < config.top_p
-        sorted_probs = sorted_probs * keep
-        probs = torch.zeros_like(probs).scatter(0, order, sorted_probs)
-    return int(torch.multinomial(probs / probs.sum(), 1, generator=generator))
 
 
 def load_engine(

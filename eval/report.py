@@ -57,26 +57,45 @@ def versions() -> dict:
 
 
 def write_run(
-    out_dir: Path, results: Sequence[ScoredSample], metrics: dict, config: dict, title: str
+    out_dir: Path,
+    results: Sequence[ScoredSample],
+    metrics: dict,
+    config: dict,
+    title: str,
+    notes: Sequence[str] = (),
 ) -> None:
-    """Write the three files of a run; ``metrics.json`` = metrics + config + versions."""
+    """Write the three files of a run; ``metrics.json`` = metrics + config + versions.
+    ``notes`` are lines that ``report.md`` shows under its title (e.g. which set ran)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     with open(out_dir / "results.jsonl", "w", encoding="utf-8") as f:
         for row in results:
             f.write(json.dumps(row.as_row()) + "\n")
     document = {**metrics, "config": config, "versions": versions()}
     (out_dir / "metrics.json").write_text(json.dumps(document, indent=2) + "\n")
-    (out_dir / "report.md").write_text(render_report(results, metrics, config, title))
+    (out_dir / "report.md").write_text(render_report(results, metrics, config, title, notes))
 
 
-def render_report(results: Sequence[ScoredSample], metrics: dict, config: dict, title: str) -> str:
+def render_report(
+    results: Sequence[ScoredSample],
+    metrics: dict,
+    config: dict,
+    title: str,
+    notes: Sequence[str] = (),
+) -> str:
     lines = [f"# {title}", ""]
-    lines += ["| metric | value | 95% CI |", "|---|---|---|"]
+    if notes:
+        lines += [*notes, ""]
+    if metrics.get("evalplus"):
+        lines += _base_and_plus_table(metrics)
+    else:
+        lines += ["| metric | value | 95% CI |", "|---|---|---|"]
     for key, value in metrics.items():
-        if key.startswith("pass@"):
+        if key.startswith("pass@") and not metrics.get("evalplus"):
             low, high = metrics["ci95"].get(key, (None, None))
             ci = f"{low:.3f} – {high:.3f}" if low is not None else ""
             lines.append(f"| {key} | {value:.4f} | {ci} |")
+    if isinstance(metrics.get("exact_match"), float):
+        lines.append(f"| exact_match | {metrics['exact_match']:.4f} | |")
     lines += ["", f"{metrics.get('tasks', 0)} tasks, {metrics.get('samples', 0)} samples."]
     if metrics.get("check_in_sandbox"):
         lines.append(
@@ -94,3 +113,21 @@ def render_report(results: Sequence[ScoredSample], metrics: dict, config: dict, 
             lines.append(f"| {reason.replace('|', '/')} | {count} |")
     lines += ["", "## Configuration", "", "```json", json.dumps(config, indent=2), "```", ""]
     return "\n".join(lines)
+
+
+def _base_and_plus_table(metrics: dict) -> list[str]:
+    """EvalPlus's two figures side by side: ``| pass@1 | HumanEval | HumanEval+ |``."""
+    names = (metrics["evalplus"]["base"], metrics["evalplus"]["plus"])
+    lines = [f"| metric | {names[0]} | {names[1]} |", "|---|---|---|"]
+    for key in (k for k in metrics[names[1]] if k.startswith("pass@")):
+        cells = []
+        for name in names:
+            low, high = metrics[name]["ci95"].get(key, (None, None))
+            ci = f" ({low:.3f} – {high:.3f})" if low is not None else ""
+            cells.append(f"{metrics[name][key]:.4f}{ci}")
+        lines.append(f"| {key} | {' | '.join(cells)} |")
+    timeouts = metrics.get("timeouts", {})
+    lines += ["", f"{names[0]}: base inputs; {names[1]}: base and plus inputs (95% CI in "
+              f"brackets). Timed out: {timeouts.get('base', 0)} base, {timeouts.get('plus', 0)} "
+              "plus checks."]  # fmt: skip
+    return lines

@@ -16,6 +16,7 @@ from pathlib import Path
 from codegen.core.engine import Engine
 
 from .generate import GenerationPlan, Profile, generate_missing, plan_record
+from .infill import BENCHMARK as HOLES_BENCHMARK
 from .infill import InfillTask, task_counts
 from .problems import Problem, Sample, load_samples, problems_path
 from .report import compute_metrics, write_run
@@ -161,8 +162,10 @@ def run_infill(
             metrics[f"{mode}-line"] = {
                 k: v for k, v in compute_metrics(part, ks).items() if k.startswith("pass@")
             }
+    metrics["benchmark"] = HOLES_BENCHMARK
     full_config = {
         "command": "infill",
+        "benchmark": HOLES_BENCHMARK,
         "engine": _engine_info(engine),
         "generation": {**asdict(plan), "stop": {m: list(s) for m, s in stops.items()}},
         "fim_format": fim.name,
@@ -171,7 +174,9 @@ def run_infill(
         **(config or {}),
         "sandbox": _sandbox_record(pool),
     }
-    write_run(out_dir, results, metrics, full_config, f"codegen-eval infill: {engine.name}")
+    counts = ", ".join(f"{n} {m}-line" for m, n in task_counts(tasks).items() if n)
+    write_run(out_dir, results, metrics, full_config, f"codegen-eval infill: {engine.name}",
+              [f"Benchmark: {HOLES_BENCHMARK} ({counts} holes, seed {plan.seed})."])  # fmt: skip
     return metrics
 
 

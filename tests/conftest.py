@@ -13,6 +13,31 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+BENCH_DATA_ENV = "CODEGEN_BENCH_DATA"
+"""Where the public benchmark files live (default ``../shared/data`` beside the checkout)."""
+
+
+def bench_data_dir() -> Path:
+    """The benchmark data directory: ``$CODEGEN_BENCH_DATA`` or ``<repo>/../shared/data``."""
+    default = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    return Path(os.environ.get(BENCH_DATA_ENV) or default)
+
+
+def bench_file(relative: str) -> Path:
+    """A benchmark file (e.g. ``evalplus/MbppPlus.jsonl.gz``), or skip the test saying why."""
+    path = bench_data_dir() / relative
+    if not path.is_file():
+        pytest.skip(f"benchmark file {path} not found; set {BENCH_DATA_ENV} to the data directory")
+    return path
+
+
+@pytest.fixture(scope="session")
+def bench_data():
+    """:func:`bench_file` as a fixture: ``bench_data("evalplus/MbppPlus.jsonl.gz")`` is the
+    file's path, or the test is skipped with the reason."""
+    return bench_file
+
+
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random 2-layer Llama with a byte-level BPE tokenizer and FIM sentinels."""

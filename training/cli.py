@@ -1,4 +1,4 @@
-"""``codegen-train``: pretrain a small model, build training data, fine-tune, merge."""
+"""``codegen-train``: pretrain a small model, build training data, fine-tune, merge, export."""
 
 from __future__ import annotations
 
@@ -109,6 +109,20 @@ def _add_merge(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_merge)
 
 
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    from .export import add_export_arguments, run_export
+
+    p = sub.add_parser(
+        "export",
+        help="export a base (and adapter) for serving engines: peft, merged or gguf",
+        description="peft: an adapter directory vLLM's --lora-modules loads as it is; merged: "
+        "a full HF model (as merge); gguf: model.gguf and NAME.lora.gguf for the llama.cpp "
+        "server, made by llama.cpp's own converters. The output path must not exist.",
+    )
+    add_export_arguments(p)
+    p.set_defaults(func=run_export)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -116,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data(sub)
     _add_sft(sub)
     _add_merge(sub)
+    _add_export(sub)
     return parser
 
 

@@ -46,7 +46,7 @@ Python-shaped text, not good code. Use a real model for real work.
 
 def main() -> int:
     from ..engine import GenerationConfig
-    from ..transformers_engine import load_engine
+    from ..load import load_engine
     from . import builtin_model_path
 
     started = time.perf_counter()

@@ -50,6 +50,8 @@ class SandboxPolicy:
     """Largest file the sample may write, its stdout/stderr file included."""
     nproc: int = 32
     max_report_bytes: int = 16 << 20
+    """Default cap on a sample's report; a job may carry its own ``max_report_bytes``
+    (scoring sizes it from the canonical solution's own outputs)."""
     tmpfs_mb: int = 128
     hide: list[str] = field(default_factory=list)
     """Directories made invisible to samples (e.g. the problem file's, so no answer key)."""
@@ -165,7 +167,8 @@ def run_sample(job: dict, policy: SandboxPolicy, box: _Box) -> dict:
         os.close(read_end)
         _child(job, write_end, tmpdir, timeout, policy, box)
     os.close(write_end)
-    status, report = _supervise(pid, read_end, start + timeout, policy.max_report_bytes)
+    limit = int(job.get("max_report_bytes") or policy.max_report_bytes)
+    status, report = _supervise(pid, read_end, start + timeout, limit)
     os.close(read_end)
     _kill_everything(isolation, uid)
     _, wait_status = os.waitpid(pid, 0)
@@ -178,7 +181,7 @@ def run_sample(job: dict, policy: SandboxPolicy, box: _Box) -> dict:
         "status": status,
         "exit_code": code if code >= 0 else None,
         "signal": signal.Signals(-code).name if code < 0 else None,
-        "report": report.decode("utf-8", "replace"),
+        "report": report,  # raw bytes on the wire; the pool decodes them
         "elapsed_s": round(time.monotonic() - start, 4),
     }
 

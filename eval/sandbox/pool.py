@@ -7,6 +7,7 @@ answers are in the memory its samples are forked from.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import queue
@@ -108,7 +109,9 @@ class SandboxPool:
         self.policy = policy or SandboxPolicy()
         # Twice the CPUs: a sample's wall time is mostly fork/exit latency, not computation.
         self.workers = max(1, workers or 2 * (os.cpu_count() or 1))
-        self._queue: queue.Queue = queue.Queue()
+        # Lower priority first, then submission order (recordings unblock samples).
+        self._queue: queue.PriorityQueue = queue.PriorityQueue()
+        self._order = itertools.count()
         # Launchers are started from this thread: PR_SET_PDEATHSIG follows the creating thread.
         self._launchers = [_Launcher.spawn(self.policy) for _ in range(self.workers)]
         for launcher in self._launchers:
@@ -121,9 +124,10 @@ class SandboxPool:
         for thread in self._threads:
             thread.start()
 
-    def submit(self, job: dict, results: queue.Queue) -> None:
-        """Queue ``job``; its outcome will be put on ``results``."""
-        self._queue.put((job, results))
+    def submit(self, job: dict, results: queue.Queue, priority: int = 1) -> None:
+        """Queue ``job``; its outcome will be put on ``results``. Jobs of a lower
+        ``priority`` number start first (scoring gives recordings 0)."""
+        self._queue.put((priority, next(self._order), (job, results)))
 
     def run(self, jobs: Iterable[dict]) -> Iterator[dict]:
         """Outcomes of ``jobs`` (each needs a unique ``id``), in completion order."""
@@ -136,7 +140,7 @@ class SandboxPool:
             yield results.get()
 
     def _serve(self, slot: int) -> None:
-        while (item := self._queue.get()) is not None:
+        while (item := self._queue.get()[2]) is not None:
             job, results = item
             timeout = float(job.get("timeout_s") or self.policy.timeout_s)
             outcome = self._launchers[slot].run(job, timeout)
@@ -144,11 +148,13 @@ class SandboxPool:
                 outcome = {"id": job["id"], "status": "sandbox_error", "report": ""}
                 self._launchers[slot].close()
                 self._launchers[slot] = _Launcher(self.policy)
+            elif type(outcome.get("report")) is bytes:
+                outcome["report"] = outcome["report"].decode("utf-8", "replace")
             results.put(outcome)
 
     def close(self) -> None:
         for _ in self._threads:
-            self._queue.put(None)
+            self._queue.put((float("inf"), next(self._order), None))
         for thread in self._threads:
             thread.join(timeout=_GRACE_S)
         for launcher in self._launchers:

@@ -1,4 +1,10 @@
-"""Length-prefixed JSON frames between the pool (trusted) and its launchers."""
+"""Length-prefixed frames between the pool (trusted) and its launchers.
+
+A frame is a JSON header followed by raw bytes: every top-level ``bytes`` value of
+the message (a sample's report, a job's encoded inputs) travels raw, unescaped and
+unparsed, and comes back as ``bytes``. Reports of a hundred megabytes cost a copy,
+not a JSON round trip.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +12,20 @@ import json
 import os
 import struct
 
-_HEADER = struct.Struct(">I")
+_HEADER = struct.Struct(">II")
+_RAW = "__raw__"
 
 
 def write_frame(fd: int, message: dict) -> None:
-    data = json.dumps(message).encode()
-    write_all(fd, _HEADER.pack(len(data)) + data)
+    raw = {k: v for k, v in message.items() if type(v) is bytes}
+    header = {k: v for k, v in message.items() if k not in raw}
+    if raw:
+        header[_RAW] = [[key, len(value)] for key, value in raw.items()]
+    data = json.dumps(header).encode()
+    body = b"".join(raw.values())
+    write_all(fd, _HEADER.pack(len(data), len(body)) + data)
+    if body:
+        write_all(fd, body)
 
 
 def read_frame(fd: int) -> dict | None:
@@ -19,11 +33,17 @@ def read_frame(fd: int) -> dict | None:
     header = _read_exactly(fd, _HEADER.size)
     if header is None:
         return None
-    (size,) = _HEADER.unpack(header)
+    size, raw_size = _HEADER.unpack(header)
     data = _read_exactly(fd, size)
-    if data is None:
+    body = _read_exactly(fd, raw_size) if raw_size else b""
+    if data is None or body is None:
         return None
-    return json.loads(data)
+    message = json.loads(data)
+    offset = 0
+    for key, length in message.pop(_RAW, []):
+        message[key] = body[offset : offset + length]
+        offset += length
+    return message
 
 
 def write_all(fd: int, data: bytes) -> None:

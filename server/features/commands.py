@@ -28,6 +28,10 @@ def status_report(server: CodegenServer) -> dict[str, Any]:
         "device": info.get("device"),
         "adapter": info.get("adapter"),
         "fimFormat": info.get("fim_format"),
+        "remote": server.host.remote,
+        "servedModel": info.get("served_model"),
+        "servedAdapters": server.host.served_adapters(),
+        "engineOutage": server.host.health.outage,
         "loadMs": round(server.host.load_ms, 1),
         "positionEncoding": server.position_encoding,
         "openDocuments": len(server.documents),
@@ -54,7 +58,8 @@ def register(server: CodegenServer) -> None:
     @server.command(SELECT_ADAPTER)
     @guarded(dict)
     async def select_adapter(*args: Any) -> dict[str, Any]:
-        """Switch to the adapter directory given (or back to the base model with null)."""
+        """Switch to the adapter given (or back to the base model with null): a directory
+        in process, the name of a served LoRA on a model server (``servedAdapters``)."""
         values = command_args(args)
         path = values[0] if values else None
         if path is not None and not isinstance(path, str):

@@ -86,6 +86,8 @@ async def generate_one(
     if plan is None:
         return None
     engine = ready_engine(server)
+    if engine is None or not server.host.may_send(source.uri):
+        return None
     opts = server.options
 
     def work(token: Any) -> DocstringEdit | None:

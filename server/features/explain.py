@@ -73,7 +73,7 @@ async def fix_lines(
 ) -> ProposedFix | None:
     """The model's fix for ``source``'s lines ``start..end``, on the model worker."""
     engine = ready_engine(server)
-    if engine is None:
+    if engine is None or not server.host.may_send(source.uri):
         return None
     budget = server.options.completion.max_context_tokens
     hints = server.options.hints

@@ -76,6 +76,8 @@ async def check_file(server: CodegenServer, uri: str) -> dict[str, Any]:
     source = source_of(server, uri)
     if source is None:
         return {"ok": False, "error": f"cannot read {uri}"}
+    if not server.host.may_send(uri):
+        return {"ok": False, "error": "not sent to the model server: a .env or git-ignored file"}
 
     def score(token: CancelToken) -> list[TokenScore] | None:
         return None if token.cancelled else engine.score(source.text)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
     from ..session import CodegenServer
 
 log = logging.getLogger(__name__)
+
+RETRY_FIRST_S, RETRY_MAX_S = 1.0, 30.0
+"""Waits between attempts to reach a model server that was down at start."""
 
 
 def _client_has_progress(server: CodegenServer) -> bool:
@@ -61,11 +65,38 @@ def start_loading(server: CodegenServer, options: ModelOptions) -> None:
             server.call_soon(finish, f"model ready on {info.get('device', '?')}", None)
         except CodegenError as err:
             server.call_soon(finish, "model failed to load", f"model failed to load: {err}")
+            if getattr(err, "retryable", False):
+                retry_until_loaded(server, options)
         except Exception as err:
             log.exception("loading %s failed", options.model)
             server.call_soon(finish, "model failed to load", f"model failed to load: {err}")
 
     threading.Thread(target=work, name="codegen-load", daemon=True).start()
+
+
+def retry_until_loaded(server: CodegenServer, options: ModelOptions) -> None:
+    """A model server that was down at start: try again, quietly, until it answers
+    (or the options name another model); then say it is ready."""
+    delay = RETRY_FIRST_S
+    while server.options.model == options:
+        time.sleep(delay)
+        delay = min(delay * 2, RETRY_MAX_S)
+        if server.options.model != options:
+            return
+        try:
+            server.host.load(options)
+        except CodegenError as err:
+            if not getattr(err, "retryable", False):
+                server.call_soon(
+                    server.show, f"model failed to load: {err}", types.MessageType.Error
+                )
+                return
+            continue
+        server.call_soon(
+            server.show, "the model server answers: model ready", types.MessageType.Info
+        )
+        server.call_soon(server.completer.forget_all)
+        return
 
 
 def apply_options(server: CodegenServer, data: Any, reload: bool) -> None:
@@ -86,6 +117,12 @@ def register(server: CodegenServer) -> None:
     @guarded()
     def initialize(params: types.InitializeParams) -> None:
         server.loop = asyncio.get_running_loop()
+
+        def notify(message: str, is_error: bool) -> None:
+            kind = types.MessageType.Error if is_error else types.MessageType.Info
+            server.call_soon(server.show, message, kind)
+
+        server.host.health.notify = notify
         options, warnings = parse_options(params.initialization_options, server.defaults)
         server.options = options
         server.acceptance.options = options.acceptance_log

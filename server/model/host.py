@@ -2,8 +2,11 @@
 
 ``fake:<reply>`` as the model loads :class:`codegen.core.engine.FakeEngine`
 (for protocol tests and benchmarks); anything else goes to
-:func:`codegen.core.transformers_engine.load_engine`, imported lazily so that importing the
-server never imports torch.
+:func:`codegen.core.load.load_engine` (a model server for ``http(s)://`` URLs, the
+in-process model otherwise), imported lazily so that importing the server never
+imports torch. A remote engine is wrapped so that its failures reach the user once
+(:mod:`.health`), and :meth:`EngineHost.may_send` says which documents its prompts
+may contain (:mod:`.outbound`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from typing import Any
 from codegen.core.engine import Engine, FakeEngine
 
 from ..options import ModelOptions
+from .health import EngineHealth, ReportingEngine
+from .outbound import OutboundPolicy
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +56,7 @@ def load(options: ModelOptions, fake: FakeSettings) -> Engine:
             delay_per_token_s=fake.delay_ms / 1000,
             tokens_per_reply=fake.tokens,
         )
-    from codegen.core.transformers_engine import load_engine
+    from codegen.core.load import load_engine
 
     return load_engine(
         options.model,
@@ -59,6 +64,8 @@ def load(options: ModelOptions, fake: FakeSettings) -> Engine:
         quantize=options.quantize,
         device=options.device,
         fim_format=options.fim_format,
+        served_model=options.served_model,
+        api_key_env=options.api_key_env,
     )
 
 
@@ -72,6 +79,8 @@ class EngineHost:
         self.error: str | None = None
         self.options: ModelOptions | None = None
         self.load_ms = 0.0
+        self.health = EngineHealth()
+        self.outbound = OutboundPolicy()
         self._lock = threading.Lock()
 
     @property
@@ -88,8 +97,26 @@ class EngineHost:
             except Exception as err:
                 self.state, self.error = FAILED, str(err)
                 raise
+            if getattr(engine, "leaves_machine", False):
+                engine = ReportingEngine(engine, self.health)  # type: ignore[assignment]
             self.engine, self.state = engine, READY
+            self.health.outage = None
             self.load_ms = (time.perf_counter() - start) * 1000
+
+    @property
+    def remote(self) -> bool:
+        """Whether prompts leave the machine (the engine is a model server)."""
+        return bool(getattr(self.engine, "leaves_machine", False))
+
+    def may_send(self, uri: str) -> bool:
+        """Whether ``uri``'s text may go into a prompt: always in process; with a remote
+        engine, not for .env files or files git ignores."""
+        return not self.remote or self.outbound.allowed(uri)
+
+    def served_adapters(self) -> list[str]:
+        """The adapters a remote engine's server offers (empty in process)."""
+        served = getattr(self.engine, "served_adapters", None)
+        return list(served()) if callable(served) else []
 
     def model_id(self) -> str:
         """Names the model and adapter in cache keys: a change invalidates old answers."""

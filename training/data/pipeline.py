@@ -25,6 +25,7 @@ from typing import Any
 from tqdm import tqdm
 
 from codegen.core.fim import FimFormat, get_fim_format
+from codegen.core.secrets import Redactor, redact_secrets
 from codegen.core.syntax import language_for_path
 
 from .decontam import ContaminationIndex, humaneval_items, jsonl_items
@@ -32,7 +33,6 @@ from .dedup import DuplicateIndex
 from .example import TASKS, Example
 from .filters import FilterConfig, filter_file
 from .output import write_outputs
-from .secrets import Redactor, redact_secrets
 from .sources import InputFile, is_git_repository, iter_source
 from .split import assign_splits
 from .tasks.commits import commit_fix_examples

@@ -1,5 +1,11 @@
 """Trainer callbacks for ``codegen-train sft``: FIM exact match at every evaluation,
-a progress bar with loss and tokens/s, and a wall-clock budget (or safety net)."""
+a progress bar with loss and tokens/s, and a wall-clock budget (or safety net).
+
+Every process of a multi-process run calls them; each is written so that the run
+behaves as one: the FIM cases are shared out between the processes and their hits
+summed, the bar and the evaluation lines come from rank 0, and rank 0's clock decides
+when the time is up (:mod:`codegen.training.sft.distributed`).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from transformers import TrainerCallback
 
 from codegen.core.fim import FimFormat
 
+from .distributed import shared_hit_rate
 from .fim_metric import FimCase, fim_exact_match
 from .schedule import RunClock
 
@@ -33,7 +40,11 @@ class FimEvalCallback(TrainerCallback):  # type: ignore[misc]
     """Adds ``eval_fim_em`` and ``eval_selection`` to the metrics of every evaluation.
 
     Runs before the Trainer picks the best checkpoint and before early stopping,
-    both of which read ``eval_selection``.
+    both of which read ``eval_selection``. Under DDP each process generates every
+    ``world_size``-th case and the hits are summed, so the metric costs 1/N of the
+    time and is the same number on every process (which keeps best-checkpoint and
+    early-stopping decisions in step). ``share_cases = False`` (FSDP, where every
+    process must run the same forward passes) makes every process do all the cases.
     """
 
     def __init__(
@@ -43,6 +54,15 @@ class FimEvalCallback(TrainerCallback):  # type: ignore[misc]
         self.cases = list(cases)
         self.fmt = fmt
         self.max_len = max_len
+        self.share_cases = True
+
+    def _exact_match(self, args: Any, model: Any) -> float:
+        def hit_rate(cases: list[FimCase]) -> float:
+            return fim_exact_match(model, self.tokenizer, cases, self.fmt, self.max_len)
+
+        if not self.share_cases:
+            return hit_rate(self.cases)
+        return shared_hit_rate(self.cases, hit_rate, args.device)
 
     def on_evaluate(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         metrics = kwargs.get("metrics")
@@ -51,7 +71,7 @@ class FimEvalCallback(TrainerCallback):  # type: ignore[misc]
             return
         fim_em = None
         if self.cases:
-            fim_em = fim_exact_match(model, self.tokenizer, self.cases, self.fmt, self.max_len)
+            fim_em = self._exact_match(args, model)
             metrics["eval_fim_em"] = fim_em
         metrics[f"eval_{SELECTION_METRIC}"] = selection_score(fim_em, metrics["eval_loss"])
         entry = {
@@ -66,7 +86,7 @@ class FimEvalCallback(TrainerCallback):  # type: ignore[misc]
 
 class ProgressBarCallback(TrainerCallback):  # type: ignore[misc]
     """A tqdm bar over optimizer steps showing loss and training tokens/s; one line per eval
-    (printed even without the bar)."""
+    (printed even without the bar). Rank 0 only: the other processes show nothing."""
 
     def __init__(self, show_bar: bool = True) -> None:
         self.show_bar = show_bar
@@ -77,7 +97,7 @@ class ProgressBarCallback(TrainerCallback):  # type: ignore[misc]
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         from tqdm import tqdm
 
-        if self.show_bar:
+        if self.show_bar and state.is_world_process_zero:
             self.bar = tqdm(
                 total=state.max_steps,
                 initial=state.global_step,
@@ -107,6 +127,8 @@ class ProgressBarCallback(TrainerCallback):  # type: ignore[misc]
 
     def on_evaluate(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         metrics = kwargs.get("metrics") or {}
+        if not state.is_world_process_zero:
+            return
         parts = [f"step {state.global_step}", f"eval_loss {metrics.get('eval_loss', 0.0):.4f}"]
         if "eval_fim_em" in metrics:
             parts.append(f"fim_em {metrics['eval_fim_em']:.3f}")
@@ -129,7 +151,8 @@ class TimeBudgetCallback(TrainerCallback):  # type: ignore[misc]
     With ``shapes_schedule`` (the time is the run's length) the learning-rate schedule
     fits its cosine to the minutes; without it (the minutes are a safety net beside
     ``--max-steps``) the schedule follows the steps alone, so that the same steps train
-    the same model however busy the machine.
+    the same model however busy the machine. Under DDP rank 0's clock is every
+    process's clock (:meth:`RunClock.tick`), so all of them stop at the same step.
     """
 
     def __init__(self, minutes: float | None, shapes_schedule: bool = True) -> None:
@@ -146,7 +169,7 @@ class TimeBudgetCallback(TrainerCallback):  # type: ignore[misc]
             control.should_evaluate = True
             control.should_save = True
             return  # the planned steps are done: the clock did not end this run
-        if self.budget_s is None or self.clock.elapsed() < self.budget_s:
+        if self.budget_s is None or self.clock.tick(getattr(args, "device", "cpu")) < self.budget_s:
             return
         self.stopped_by_budget = True
         control.should_training_stop = True

@@ -206,10 +206,22 @@ def config_from_args(args: argparse.Namespace) -> SftConfig:
 
 
 def run_sft(args: argparse.Namespace) -> int:
+    """Train; print the metrics as JSON. Under ``torchrun`` / ``accelerate launch`` the
+    other ranks print nothing, not even the one-line error every rank hits alike."""
+    from codegen.core.errors import CodegenError
+
+    from .distributed import launch_ranks
     from .train import train_sft
 
-    meta = train_sft(config_from_args(args))
-    print(json.dumps(meta["metrics"] | {"out": args.out}, indent=2))
+    main = launch_ranks().is_main
+    try:
+        meta = train_sft(config_from_args(args))
+    except CodegenError as err:
+        if main:
+            raise
+        return err.exit_code
+    if main:
+        print(json.dumps(meta["metrics"] | {"out": args.out}, indent=2))
     return 0
 
 

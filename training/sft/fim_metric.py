@@ -6,18 +6,23 @@ only the first generated line when the expected middle is one line. Generation
 stops at the end-of-text token or any FIM sentinel, and after a few more tokens
 than the expected middle has (a longer answer cannot match) or as soon as the
 verdict cannot change any more, which keeps the metric cheap enough to run at
-every evaluation.
+every evaluation. The cases are generated in batches through the core engine's
+``generate_batch`` (the same decoding ``codegen-eval`` uses), greedy, so a case's
+middle does not depend on the batch it ran in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from codegen.core.engine import GenerationConfig
 from codegen.core.fim import FimFormat, first_line_only, middle_matches
 
 SLACK_TOKENS = 8
+BATCH_SIZE = 8
+"""Held-out cases generated together (bounded by the engine's token budget too)."""
 
 
 @dataclass(frozen=True)
@@ -53,16 +58,6 @@ def fit_cases(
     return fitted
 
 
-def stop_token_ids(tokenizer: Any, fmt: FimFormat) -> list[int]:
-    """Token ids that end a generated middle: EOS and every single-token FIM sentinel."""
-    ids = {tokenizer.eos_token_id}
-    for sentinel in fmt.sentinels:
-        enc = tokenizer.encode(sentinel, add_special_tokens=False)
-        if len(enc) == 1:
-            ids.add(enc[0])
-    return sorted(i for i in ids if i is not None)
-
-
 def verdict_open(generated: str, expected: str) -> bool:
     """Whether generating more text could still change whether ``generated`` matches
     ``expected`` (:func:`~codegen.core.fim.middle_matches`); False = stop now."""
@@ -75,85 +70,63 @@ def verdict_open(generated: str, expected: str) -> bool:
     return text.startswith(target) and not text[len(target) :].strip()
 
 
-class _DivergenceStop:
-    """A generation stopping criterion: stop once the middle can no longer match."""
+def divergence_stop(expected: str) -> Callable[[str], int | None]:
+    """A generation ``stop_fn``: stop (keeping the text) once it can no longer match
+    ``expected`` either way."""
 
-    def __init__(self, tokenizer: Any, prompt_len: int, expected: str) -> None:
-        self.tokenizer = tokenizer
-        self.prompt_len = prompt_len
-        self.expected = expected
+    def stop(text: str) -> int | None:
+        return None if verdict_open(text, expected) else len(text)
 
-    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
-        import torch
-
-        text = self.tokenizer.decode(input_ids[0, self.prompt_len :].tolist())
-        done = not verdict_open(text, self.expected)
-        return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
+    return stop
 
 
-def greedy_middle(
-    model: Any,
-    tokenizer: Any,
-    prompt: str,
-    max_new: int,
-    stops: list[int],
-    max_len: int,
-    expected: str | None = None,
-) -> str:
-    """Greedy continuation of ``prompt`` up to the first stop token (or, given
-    ``expected``, up to the first token that makes an exact match impossible)."""
-    import torch
-    from transformers import StoppingCriteriaList
+def metric_engine(model: Any, tokenizer: Any, fmt: FimFormat, max_len: int) -> Any:
+    """The model being trained as a core engine, so the metric decodes like ``codegen-eval``
+    (batched, KV cache, EOS and single-token FIM sentinels end a middle). Its current
+    adapter stays active; prompts are cut to ``max_len`` tokens with the new ones."""
+    from codegen.core.model import LoadedModel
+    from codegen.core.transformers_engine import TransformersEngine
 
-    ids = tokenizer.encode(prompt)[-max(1, max_len - max_new) :]
-    device = next(model.parameters()).device
-    criteria = StoppingCriteriaList()
-    if expected is not None:
-        criteria.append(_DivergenceStop(tokenizer, len(ids), expected))
-    out = model.generate(
-        input_ids=torch.tensor([ids], device=device),
-        attention_mask=torch.ones(1, len(ids), dtype=torch.long, device=device),
-        max_new_tokens=max_new,
-        do_sample=False,
-        eos_token_id=stops,
-        pad_token_id=tokenizer.pad_token_id,
-        use_cache=True,
-        stopping_criteria=criteria,
-    )
-    new = out[0, len(ids) :].tolist()
-    for i, tok in enumerate(new):
-        if tok in stops:
-            new = new[:i]
-            break
-    return str(tokenizer.decode(new, skip_special_tokens=False))
+    adapter = str(getattr(model, "active_adapter", None) or "training")
+    loaded = LoadedModel(
+        model, tokenizer, fmt, "training", "", str(_device(model)), "none", "",
+        active_adapter=adapter,
+    )  # fmt: skip
+    engine = TransformersEngine(loaded, batch_size=BATCH_SIZE)
+    engine.max_positions = max_len
+    return engine
 
 
 def fim_exact_match(
     model: Any, tokenizer: Any, cases: Sequence[FimCase], fmt: FimFormat, max_len: int = 4096
 ) -> float:
-    """Share of ``cases`` whose greedy middle matches exactly (0.0 when there are none)."""
-    import torch
+    """Share of ``cases`` whose greedy middle matches exactly (0.0 when there are none).
 
+    Every case is one row of a batched greedy generation: up to the first stop token,
+    a few tokens past the expected middle's length, or the first token that makes an
+    exact match impossible."""
     if not cases:
         return 0.0
-    stops = stop_token_ids(tokenizer, fmt)
+    engine = metric_engine(model, tokenizer, fmt, max_len)
+    configs = [
+        GenerationConfig(
+            max_new_tokens=len(tokenizer.encode(case.middle, add_special_tokens=False))
+            + SLACK_TOKENS,
+            stop_fn=divergence_stop(case.middle),
+            use_cache_reuse=False,
+        )
+        for case in cases
+    ]
     was_training = model.training
     model.eval()
-    hits = 0
     try:
-        with torch.inference_mode():
-            for case in cases:
-                budget = len(tokenizer.encode(case.middle, add_special_tokens=False))
-                text = greedy_middle(
-                    model,
-                    tokenizer,
-                    case.prompt,
-                    budget + SLACK_TOKENS,
-                    stops,
-                    max_len,
-                    expected=case.middle,
-                )
-                hits += middle_matches(text, case.middle)
+        results = engine.generate_batch([case.prompt for case in cases], configs)
     finally:
         model.train(was_training)
+    hits = sum(middle_matches(r.text, case.middle) for r, case in zip(results, cases, strict=True))
     return hits / len(cases)
+
+
+def _device(model: Any) -> Any:
+    device = getattr(model, "device", None)
+    return device if device is not None else next(model.parameters()).device

@@ -17,22 +17,39 @@ from typing import Any
 
 
 class RunClock:
-    """Wall-clock share of a time budget spent since :meth:`start` (0 without a budget)."""
+    """Wall-clock share of a time budget spent since :meth:`start` (0 without a budget).
+
+    The clock is read once per optimizer step, by :meth:`tick`, which also makes every
+    process of a multi-process run agree on rank 0's reading: the schedule's time
+    fraction and the decision to stop must be the same on every process, or their
+    learning rates (and so their copies of the model) would drift apart.
+    """
 
     def __init__(self, budget_s: float | None) -> None:
         self.budget_s = budget_s
         self.started: float | None = None
+        self.ticked_s = 0.0
+        """Seconds since :meth:`start` at the last :meth:`tick`, as rank 0 read them."""
 
     def start(self) -> None:
         self.started = time.perf_counter()
+        self.ticked_s = 0.0
 
     def elapsed(self) -> float:
         return 0.0 if self.started is None else time.perf_counter() - self.started
 
+    def tick(self, device: Any = "cpu") -> float:
+        """Read the clock (rank 0's reading on every process); return the seconds elapsed."""
+        from .distributed import broadcast_from_main
+
+        self.ticked_s = broadcast_from_main(self.elapsed(), device)
+        return self.ticked_s
+
     def fraction(self) -> float:
+        """The share of the budget spent at the last :meth:`tick`."""
         if not self.budget_s or self.started is None:
             return 0.0
-        return min(1.0, self.elapsed() / self.budget_s)
+        return min(1.0, self.ticked_s / self.budget_s)
 
 
 def lr_factor(step: int, total_steps: int, time_fraction: float, warmup: float) -> float:

@@ -10,6 +10,10 @@ time budget are Trainer callbacks.
 Layout of ``--out``: the adapter (``adapter_config.json``,
 ``adapter_model.safetensors``, ``codegen.json``) and ``checkpoints/`` (Trainer
 checkpoints for ``--resume``, plus ``run.json`` with the run's configuration).
+
+Under ``torchrun`` / ``accelerate launch`` every process runs this same function on
+the same data (tokenizing and packing are deterministic, so all of them build the
+same rows); rank 0 alone prints and writes files (:mod:`.distributed`).
 """
 
 from __future__ import annotations
@@ -17,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -28,6 +31,7 @@ from codegen.core.fim import get_fim_format
 
 from .config import CHECKPOINTS, PROG, RESUME_KEYS, RUN_FILE, SftConfig
 from .data import SftData, load_sft_data
+from .distributed import Ranks, bind_cuda_device, launch_ranks, print_main, quiet_replica
 from .packing import PackingStats, pack_examples, tokenize_examples, update_row_stats
 
 log = logging.getLogger(__name__)
@@ -59,8 +63,18 @@ def wants_embeddings(setting: str, parameters: int) -> bool:
     return setting == "yes" or (setting == "auto" and parameters < SMALL_MODEL_PARAMETERS)
 
 
-def last_complete_checkpoint(ckpt_dir: Path) -> Path | None:
-    """The newest ``checkpoint-N`` that was written to the end.
+def _checkpoint_complete(path: Path, world_size: int) -> bool:
+    # Rank 0 writes trainer_state.json after its own files, but the other ranks write
+    # their RNG states (rng_state_R.pth) at the same time: wait for all of them.
+    if not (path / "trainer_state.json").is_file():
+        return False
+    return world_size == 1 or all(
+        (path / f"rng_state_{rank}.pth").is_file() for rank in range(world_size)
+    )
+
+
+def last_complete_checkpoint(ckpt_dir: Path, world_size: int = 1) -> Path | None:
+    """The newest ``checkpoint-N`` that was written to the end by all ``world_size`` processes.
 
     The Trainer writes ``trainer_state.json`` last, so a checkpoint without it
     was interrupted mid-save (kill -9) and is skipped.
@@ -70,48 +84,69 @@ def last_complete_checkpoint(ckpt_dir: Path) -> Path | None:
     found = []
     for path in ckpt_dir.glob("checkpoint-*"):
         step = path.name.removeprefix("checkpoint-")
-        if step.isdigit() and (path / "trainer_state.json").is_file():
+        if step.isdigit() and _checkpoint_complete(path, world_size):
             found.append((int(step), path))
     return max(found)[1] if found else None
 
 
-def _check_out_dir(config: SftConfig) -> str | None:
+RECORD_DEFAULTS = {"world_size": 1}
+"""Values of keys that a ``run.json`` written before they existed lacks."""
+
+
+def _check_resumable(config: SftConfig, run_file: Path, world_size: int) -> None:
+    before = json.loads(run_file.read_text())
+    now = _run_record(config, None, world_size)
+    was = before.get("world_size", RECORD_DEFAULTS["world_size"])
+    if was != world_size:
+        raise RunStateError(
+            f"--resume: the interrupted run in {config.out} ran {was} process(es), this one "
+            f"runs {world_size}; relaunch with the same number (torchrun --nproc_per_node {was}), "
+            "since the data order and the global batch depend on it"
+        )
+    changed = [k for k in RESUME_KEYS if before.get(k, RECORD_DEFAULTS.get(k)) != now.get(k)]
+    if changed:
+        raise RunStateError(
+            f"--resume: {', '.join(changed)} differ from the interrupted run in {config.out}; "
+            "resume with the same options or start a new --out"
+        )
+
+
+def _check_out_dir(config: SftConfig, ranks: Ranks) -> str | None:
     """The checkpoint to resume from, if any; refuse to mix two runs in one ``--out``."""
     out = Path(config.out)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {config.out} is a file; pass a directory")
     ckpt_dir = out / CHECKPOINTS
-    last = last_complete_checkpoint(ckpt_dir)
-    run_file = ckpt_dir / RUN_FILE
+    any_saved = last_complete_checkpoint(ckpt_dir)
     if not config.resume:
-        if last or (out / "adapter_config.json").exists():
+        if any_saved or (out / "adapter_config.json").exists():
             raise RunStateError(
                 f"--out {config.out} already holds a run; pass --resume to continue it "
                 "or choose another --out"
             )
         return None
+    if any_saved is not None and (ckpt_dir / RUN_FILE).is_file():
+        _check_resumable(config, ckpt_dir / RUN_FILE, ranks.world_size)
+    last = last_complete_checkpoint(ckpt_dir, ranks.world_size)
     if last is None:
-        print(
-            f"{PROG}: no checkpoint in {ckpt_dir} yet; starting from the beginning", file=sys.stderr
-        )
+        print_main(f"{PROG}: no checkpoint in {ckpt_dir} yet; starting from the beginning")
         return None
-    if run_file.is_file():
-        before = json.loads(run_file.read_text())
-        now = _run_record(config, None)
-        changed = [k for k in RESUME_KEYS if before.get(k) != now.get(k)]
-        if changed:
-            raise RunStateError(
-                f"--resume: {', '.join(changed)} differ from the interrupted run in {config.out}; "
-                "resume with the same options or start a new --out"
-            )
     return str(last)
 
 
-def _run_record(config: SftConfig, data: SftData | None) -> dict[str, Any]:
+def _run_record(config: SftConfig, data: SftData | None, world_size: int) -> dict[str, Any]:
     record = asdict(config)
+    record["world_size"] = world_size
     if data is not None:
         record["data_manifest_sha256"] = data.manifest_sha256
     return record
+
+
+def _write_run_file(path: Path, record: dict[str, Any]) -> None:
+    # Written whole and renamed: another process may be reading the previous one.
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(record, indent=2) + "\n")
+    tmp.replace(path)
 
 
 def _check_data_manifest(config: SftConfig, data: SftData) -> None:
@@ -144,11 +179,14 @@ def _report_packing(name: str, stats: PackingStats, seq_len: int) -> None:
         f"{stats.dropped_completion_truncated} dropped because the prompt alone fills --seq-len, "
         f"{stats.dropped_empty_completion} dropped with an empty completion"
     )
-    print(line, file=sys.stderr)
+    print_main(line)
 
 
 def train_sft(config: SftConfig, extra_callbacks: Sequence[Any] = ()) -> dict[str, Any]:
-    """Train and save the adapter to ``config.out``; return the ``codegen.json`` content."""
+    """Train and save the adapter to ``config.out``; return the ``codegen.json`` content.
+
+    The same call runs in every process of a ``torchrun`` / ``accelerate launch`` launch.
+    """
     from codegen.core.model import load_model
 
     from .model import add_lora, choose_boundary_mode, choose_pad_token_id
@@ -159,9 +197,12 @@ def train_sft(config: SftConfig, extra_callbacks: Sequence[Any] = ()) -> dict[st
     if not 0.0 <= config.warmup < 1.0:
         raise ConfigError(f"--warmup must be in [0, 1), not {config.warmup}")
     wants_embeddings(config.train_embeddings, 0)  # a bad value fails before any loading
+    ranks = launch_ranks()
+    quiet_replica(ranks)
     data = load_sft_data(config.data)
-    resume_from = _check_out_dir(config)
+    resume_from = _check_out_dir(config, ranks)
     _check_data_manifest(config, data)
+    bind_cuda_device(ranks, config.device)
     loaded = load_model(config.base, quantize=config.quantize, device=config.device)
     if data.fim_format and not _same_fim(get_fim_format(data.fim_format), loaded.fim):
         raise ConfigError(
@@ -171,7 +212,7 @@ def train_sft(config: SftConfig, extra_callbacks: Sequence[Any] = ()) -> dict[st
     tokenizer = loaded.tokenizer
     pad_id, pad_note = choose_pad_token_id(tokenizer)
     tokenizer.pad_token = tokenizer.convert_ids_to_tokens(pad_id)
-    print(f"{PROG}: padding with {pad_note}", file=sys.stderr)
+    print_main(f"{PROG}: padding with {pad_note}")
 
     train_rows, train_stats = _prepare_rows(tokenizer, data.train, config, loaded.fim)
     eval_rows, eval_stats = _prepare_rows(
@@ -188,7 +229,7 @@ def train_sft(config: SftConfig, extra_callbacks: Sequence[Any] = ()) -> dict[st
 
     model = loaded.model
     model.config.use_cache = False
-    record = _run_record(config, data)
+    record = _run_record(config, data, ranks.world_size)
     if config.lr is None:
         config = dataclasses.replace(config, lr=default_lr(model.num_parameters()))
     set_seed(config.seed)  # LoRA's A matrices are drawn from the global RNG
@@ -204,10 +245,11 @@ def train_sft(config: SftConfig, extra_callbacks: Sequence[Any] = ()) -> dict[st
     )
     boundary = choose_boundary_mode(model, len(tokenizer)) if config.packing else "position_ids"
     out = Path(config.out)
-    (out / CHECKPOINTS).mkdir(parents=True, exist_ok=True)
     record["lr_used"] = config.lr
-    (out / CHECKPOINTS / RUN_FILE).write_text(json.dumps(record, indent=2) + "\n")
-    print(f"{PROG}: config: {json.dumps(record)}", file=sys.stderr)
+    if ranks.is_main:
+        (out / CHECKPOINTS).mkdir(parents=True, exist_ok=True)
+        _write_run_file(out / CHECKPOINTS / RUN_FILE, record)
+    print_main(f"{PROG}: config: {json.dumps(record)}")
 
     trainer, budget = build_trainer(
         config,

@@ -3,7 +3,11 @@
 The Trainer does the loop: gradient accumulation normalised by the number of
 label tokens (``num_items_in_batch``), checkpoints with RNG and sampler state
 (``--resume`` replays the same data order), best checkpoint by
-``eval_selection`` (FIM exact match, then eval loss), early stopping.
+``eval_selection`` (FIM exact match, then eval loss), early stopping. Launched by
+``torchrun`` or ``accelerate launch`` it is also the DDP loop: each process takes
+every N-th micro-batch of one shared data order, and the token count that normalises
+the loss is summed over the processes, so N processes train what one process does
+with N times the batch. Only rank 0 writes the adapter and ``codegen.json``.
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ def training_arguments(config: SftConfig, device: str) -> Any:
     extra: dict[str, Any] = {}
     if config.gradient_checkpointing:
         extra["gradient_checkpointing"] = True
+        # Non-reentrant checkpointing is the kind DDP can reduce gradients through.
+        extra["gradient_checkpointing_kwargs"] = {"use_reentrant": False}
     return TrainingArguments(
         **extra,
         output_dir=str(Path(config.out) / CHECKPOINTS),
@@ -73,6 +79,9 @@ def training_arguments(config: SftConfig, device: str) -> Any:
         include_num_input_tokens_seen="non_padding",
         remove_unused_columns=False,
         dataloader_pin_memory=False,
+        # Every trainable tensor (LoRA, the embedding copies) takes part in every forward
+        # pass, so DDP need not search the graph for unused ones after each backward.
+        ddp_find_unused_parameters=False,
         report_to="none",
         disable_tqdm=True,
         seed=config.seed,
@@ -106,7 +115,8 @@ def build_trainer(
         min(config.seq_len, max_len),
     )
     budget = TimeBudgetCallback(config.max_minutes, shapes_schedule=not config.time_is_safety_net())
-    callbacks: list[Any] = [FimEvalCallback(tokenizer, cases, loaded.fim, max_len)]
+    fim_callback = FimEvalCallback(tokenizer, cases, loaded.fim, max_len)
+    callbacks: list[Any] = [fim_callback]
     if config.patience > 0:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.patience))
     callbacks += [ProgressBarCallback(show_bar=config.progress), budget, *extra_callbacks]
@@ -124,6 +134,8 @@ def build_trainer(
         callbacks=callbacks,
     )
     trainer.remove_callback(PrinterCallback)
+    # FSDP shards the weights: every process must then run the same forward passes.
+    fim_callback.share_cases = not trainer.is_fsdp_enabled
     return trainer, budget
 
 
@@ -169,7 +181,8 @@ def summarize(
     boundary: str,
     stopped_by_budget: bool,
 ) -> dict[str, Any]:
-    """Refuse an empty adapter, save it with ``codegen.json``, return that metadata."""
+    """Refuse an empty adapter, save it with ``codegen.json`` (rank 0 only), return that
+    metadata (on every process)."""
     import peft
     import torch
     import transformers
@@ -177,7 +190,8 @@ def summarize(
     model = trainer.model
     check_not_empty(model)
     out = Path(config.out)
-    model.save_pretrained(str(out))
+    main = trainer.is_world_process_zero()
+    _save_adapter(trainer, out)
     state = trainer.state
     history = _eval_history(state.log_history)
     base = next((e for e in history if e["step"] == 0), None)
@@ -214,6 +228,8 @@ def summarize(
         "training": {
             **{k: v for k, v in vars(config).items() if k not in ("progress",)},
             "embeddings_trained": bool(model.peft_config["default"].modules_to_save),
+            "processes": trainer.args.world_size,
+            "global_batch_rows": config.batch_size * config.grad_accum * trainer.args.world_size,
         },
         "versions": {
             "torch": torch.__version__,
@@ -221,9 +237,20 @@ def summarize(
             "peft": peft.__version__,
         },
     }
-    write_metadata(out, **meta)
-    _print_result(meta)
+    if main:
+        write_metadata(out, **meta)
+        _print_result(meta)
     return meta
+
+
+def _save_adapter(trainer: Any, out: Path) -> None:
+    """Write the adapter once. Under FSDP the weights are sharded, so every process takes
+    part in gathering a full state dict and the Trainer writes it from rank 0."""
+    if trainer.is_fsdp_enabled:
+        trainer.accelerator.state.fsdp_plugin.set_state_dict_type("FULL_STATE_DICT")
+        trainer.save_model(str(out))
+    elif trainer.is_world_process_zero():
+        trainer.model.save_pretrained(str(out))
 
 
 def _metric_view(entry: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -96,17 +96,27 @@ async function explainTraceback(ctx: CommandContext): Promise<void> {
   await vscode.window.showTextDocument(doc, { selection: new vscode.Range(position, position) });
 }
 
+/** The LoRA adapters a model server offers (`servedAdapters` of `codegen.status`). */
+export function servedAdapters(status: unknown): string[] {
+  const served = (status as { servedAdapters?: unknown } | null)?.servedAdapters;
+  return Array.isArray(served) ? served.filter((a): a is string => typeof a === "string") : [];
+}
+
 async function selectAdapter(ctx: CommandContext): Promise<void> {
+  // On a model server the adapters are the ones it serves; in process, a folder.
+  const served = servedAdapters(await ctx.server.execute(SERVER_COMMANDS.status));
+  const choices = served.length
+    ? served.map((name) => ({ label: `$(server) ${name}`, value: `served:${name}` }))
+    : [{ label: "$(folder) Choose an adapter folder…", value: "pick" }];
   const choice = await vscode.window.showQuickPick(
-    [
-      { label: "$(folder) Choose an adapter folder…", value: "pick" },
-      { label: "$(circle-slash) No adapter (base model)", value: "none" },
-    ],
+    [...choices, { label: "$(circle-slash) No adapter (base model)", value: "none" }],
     { placeHolder: "LoRA adapter for this session (codegen.adapter sets the default)" },
   );
   if (!choice) return;
   let adapter: string | null = null;
-  if (choice.value === "pick") {
+  if (choice.value.startsWith("served:")) {
+    adapter = choice.value.slice("served:".length);
+  } else if (choice.value === "pick") {
     const picked = await vscode.window.showOpenDialog({
       canSelectFolders: true,
       canSelectFiles: false,

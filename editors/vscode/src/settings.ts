@@ -20,7 +20,11 @@ export interface Settings {
   pythonPath: string;
   serverArgs: string[];
   model: string;
+  /** On a model server (`model` is an http(s):// URL): the model to request; "" = its first. */
+  servedModel: string;
   adapter: string;
+  /** The fill-in-the-middle format; "" = detected from the tokenizer. */
+  fimFormat: string;
   quantize: Quantize;
   device: Device;
   completion: CompletionSettings;
@@ -34,7 +38,9 @@ export const DEFAULT_SETTINGS: Settings = {
   pythonPath: "",
   serverArgs: [],
   model: "builtin:tiny",
+  servedModel: "",
   adapter: "",
+  fimFormat: "",
   quantize: "none",
   device: "auto",
   completion: { enabled: true, maxNewTokens: 96, maxLines: 12, temperature: 0, debounceMs: 60 },
@@ -46,7 +52,9 @@ export const RESTART_KEYS = [
   "pythonPath",
   "serverArgs",
   "model",
+  "servedModel",
   "adapter",
+  "fimFormat",
   "quantize",
   "device",
 ] as const;
@@ -77,7 +85,9 @@ export function readSettings(get: SettingGetter): Settings {
     pythonPath: text(get("pythonPath"), d.pythonPath),
     serverArgs: Array.isArray(args) ? args.filter((a): a is string => typeof a === "string") : [],
     model: text(get("model"), d.model) || d.model,
+    servedModel: text(get("servedModel"), d.servedModel),
     adapter: text(get("adapter"), d.adapter),
+    fimFormat: text(get("fimFormat"), d.fimFormat),
     quantize: oneOf(get("quantize"), ["none", "8bit", "4bit"], d.quantize),
     device: oneOf(get("device"), ["auto", "cpu", "cuda"], d.device),
     completion: {
@@ -115,11 +125,19 @@ export function serverCommand(s: Settings): ServerCommand {
 /**
  * The `codegen` section in the server's wire shape (camelCase, model options
  * grouped under `model`), sent as `initializationOptions` and with
- * `workspace/didChangeConfiguration`; an empty adapter is sent as null (none).
+ * `workspace/didChangeConfiguration`; an empty adapter is sent as null (none), and an
+ * empty served model or FIM format is left out (the server's default: detect it).
  */
 export function serverOptions(s: Settings): Record<string, unknown> {
   return {
-    model: { model: s.model, adapter: s.adapter || null, quantize: s.quantize, device: s.device },
+    model: {
+      model: s.model,
+      adapter: s.adapter || null,
+      quantize: s.quantize,
+      device: s.device,
+      ...(s.servedModel ? { servedModel: s.servedModel } : {}),
+      ...(s.fimFormat ? { fimFormat: s.fimFormat } : {}),
+    },
     completion: { ...s.completion },
   };
 }

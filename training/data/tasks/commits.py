@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codegen.core.fim import FimFormat
+from codegen.core.secrets import redact_secrets
 from codegen.core.syntax import find_definitions
 
 from ..decontam import ContaminationIndex
 from ..example import Example
-from ..secrets import redact_secrets
 from .fix import build_fix_prompt
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")

@@ -51,9 +51,23 @@ function M.toggle()
   end)
 end
 
----@param dir string?  adapter directory; nil or "" goes back to the base model
+--- The LoRA adapters a model server offers (`servedAdapters` of codegen.status); empty
+--- for an in-process model, whose adapters are directories.
+---@return string[]
+function M.served_adapters()
+  local status = lsp.execute_sync("codegen.status", {}, 1000)
+  local served = type(status) == "table" and status.servedAdapters or nil
+  return type(served) == "table" and served or {}
+end
+
+---@param dir string?  adapter directory, or the name of a served adapter; nil or "" goes back to the base model
 function M.adapter(dir)
-  local path = (dir and dir ~= "") and vim.fn.fnamemodify(vim.fn.expand(dir), ":p") or vim.NIL
+  local path = vim.NIL
+  if dir and dir ~= "" then
+    local expanded = vim.fn.expand(dir)
+    -- A directory is made absolute for the server; anything else is a served adapter's name.
+    path = vim.fn.isdirectory(expanded) == 1 and vim.fn.fnamemodify(expanded, ":p") or dir
+  end
   lsp.execute("codegen.selectAdapter", { path }, function(err, result)
     if report(err) or (type(result) == "table" and result.ok == false and report(result.error)) then
       return
@@ -126,8 +140,12 @@ function M.create()
   local cmd = vim.api.nvim_create_user_command
   cmd("CodegenStatus", M.status, { desc = "codegen: model, device, adapter and latency" })
   cmd("CodegenToggle", M.toggle, { desc = "codegen: turn inline suggestions off or on" })
+  local function complete_adapter(lead)
+    local names = vim.tbl_filter(function(n) return vim.startswith(n, lead) end, M.served_adapters())
+    return vim.list_extend(names, vim.fn.getcompletion(lead, "dir"))
+  end
   cmd("CodegenAdapter", function(a) M.adapter(a.args) end,
-    { nargs = "?", complete = "dir", desc = "codegen: use a LoRA adapter (no argument: base model)" })
+    { nargs = "?", complete = complete_adapter, desc = "codegen: use a LoRA adapter (no argument: base model)" })
   cmd("CodegenDocstring", M.docstring, { desc = "codegen: docstring for the function at the cursor" })
   cmd("CodegenDocstrings", M.docstrings, { desc = "codegen: docstrings for every function in the file" })
   cmd("CodegenExplain", function(a)

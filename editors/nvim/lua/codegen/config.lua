@@ -16,8 +16,10 @@
 ---@field server_args string[]      extra server arguments (after --stdio)
 ---@field filetypes string[]        filetypes the server attaches to
 ---@field root_markers string[]     files that mark a project root
----@field model string              Hugging Face id, local directory or builtin:tiny
----@field adapter string?           LoRA adapter directory
+---@field model string              Hugging Face id, local directory, builtin:tiny, or a server URL (http://HOST:PORT/v1)
+---@field served_model string?      with a server URL: the model to request (nil: the first it lists)
+---@field adapter string?           LoRA adapter directory; with a server URL, the name of a served LoRA
+---@field fim_format string?        fill-in-the-middle format (nil: detected from the tokenizer)
 ---@field quantize "none"|"8bit"|"4bit"
 ---@field device "auto"|"cpu"|"cuda"
 ---@field completion table<string, any>  server completion options, sent as given (camelCase)
@@ -35,7 +37,9 @@ M.defaults = {
   filetypes = { "python", "javascript", "typescript", "go", "rust" },
   root_markers = { ".git", "pyproject.toml", "setup.py", "package.json", "go.mod", "Cargo.toml" },
   model = "builtin:tiny",
+  served_model = nil,
   adapter = nil,
+  fim_format = nil,
   quantize = "none",
   device = "auto",
   completion = {},
@@ -100,6 +104,8 @@ function M.server_settings(config)
       adapter = config.adapter or vim.NIL,
       quantize = config.quantize,
       device = config.device,
+      servedModel = config.served_model,
+      fimFormat = config.fim_format,
     },
     -- An empty Lua table would be sent as a JSON array.
     completion = next(config.completion) and vim.deepcopy(config.completion) or vim.empty_dict(),

@@ -1,5 +1,6 @@
 """The restricted encoding that carries outputs out of the sandbox."""
 
+import json
 import math
 
 import pytest
@@ -54,7 +55,72 @@ def test_malformed_reports_are_rejected(text):
 
 def test_deep_nesting_is_rejected():
     value: list = []
-    for _ in range(200):
+    for _ in range(plain_data.MAX_DEPTH + 1):
         value = [value]
-    with pytest.raises(plain_data.NotPlainData):
+    with pytest.raises(plain_data.NotPlainData, match="deep"):
         plain_data.encode(value)
+    hostile = json.loads("[" * (plain_data.MAX_DEPTH + 5) + "]" * (plain_data.MAX_DEPTH + 5))
+    with pytest.raises(plain_data.NotPlainData):
+        plain_data.decode(hostile)  # what the trusted parent runs on a report
+    with pytest.raises(plain_data.NotPlainData):  # deeper than the JSON parser goes
+        plain_data.loads("[" * 100_000 + "]" * 100_000)
+
+
+@pytest.mark.parametrize(
+    "wrap, levels",
+    [(lambda v: [v], 1), (lambda v: (v,), 1), (lambda v: {"k": v}, 1),
+     (lambda v: {frozenset([1]): [v, {2.5}]}, 2)],
+)  # fmt: skip
+def test_honest_deep_nesting_round_trips(wrap, levels):
+    value: object = 0
+    for _ in range((plain_data.MAX_DEPTH - 2) // levels):
+        value = wrap(value)
+    assert plain_data.loads(plain_data.dumps(value)) == value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [10**5000, -(10**5000) + 1, 2**63, -(2**63), 2**63 - 1],
+    ids=["10**5000", "-(10**5000)+1", "2**63", "-(2**63)", "2**63-1"],
+)
+def test_ints_of_any_size_round_trip_without_the_digit_limit(value):
+    text = plain_data.dumps([value, (value,), {value: {value}}])
+    assert plain_data.loads(text) == [value, (value,), {value: {value}}]
+    assert len(text) < 4 * len(format(abs(value), "x")) + 80  # hexadecimal, not decimal
+
+
+@pytest.mark.parametrize(
+    "text", ['{"i": "0x1f"}', '{"i": " 1f"}', '{"i": "1_0"}', '{"i": 31}', '{"i": ""}']
+)
+def test_malformed_big_ints_are_rejected(text):
+    with pytest.raises(plain_data.NotPlainData):
+        plain_data.loads(text)
+
+
+def test_nan_and_infinities_inside_containers():
+    nan, inf = float("nan"), float("inf")
+    back = plain_data.loads(plain_data.dumps([nan, (inf, -inf), {"x": [nan]}, {-0.0}, 1e308]))
+    assert math.isnan(back[0]) and back[1] == (inf, -inf) and math.isnan(back[2]["x"][0])
+    assert math.copysign(1, next(iter(back[3]))) == -1 and back[4] == 1e308
+
+
+def test_equal_sets_encode_equally_whatever_their_insertion_order():
+    words = [f"w{i}" for i in range(50)]
+    assert plain_data.dumps(set(words)) == plain_data.dumps(set(reversed(words)))
+    assert plain_data.dumps({3, 1, 2}) == plain_data.dumps({2, 3, 1})
+    mixed = {1, "a", (2, "b"), None}
+    assert plain_data.loads(plain_data.dumps(mixed)) == mixed
+
+
+def test_large_flat_containers_take_the_fast_path_and_stay_exact():
+    value = [list(range(1000)), [1.5] * 1000, ["s"] * 1000, [True, None, 2**64, 0.5]]
+    back = plain_data.loads(plain_data.dumps(value))
+    assert back == value
+    assert type(back[3][2]) is int and type(back[3][0]) is bool
+
+
+def test_decoded_values_share_nothing_with_the_encoded_form():
+    data = [[1, 2], [3]]
+    back = plain_data.decode(data)
+    back[0].append(9)
+    assert data == [[1, 2], [3]]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from codegen.core.secrets import redact_secrets, shannon_entropy
 from codegen.training.data.filters import FilterConfig, filter_file
-from codegen.training.data.secrets import redact_secrets, shannon_entropy
 
 CONFIG = FilterConfig(max_bytes=2000)
 GOOD = b"def add(a, b):\n    return a + b\n"

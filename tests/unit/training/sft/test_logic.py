@@ -254,6 +254,8 @@ def test_a_safety_net_stops_the_run_but_never_shapes_the_schedule() -> None:
     budget = TimeBudgetCallback(1.0)  # --max-minutes alone: the schedule fits the minutes
     budget.on_train_begin(None, _State(0, 100), _Control())
     budget.clock.started = time.perf_counter() - 30
+    assert budget.clock.fraction() == 0.0  # the clock is read once per step, at its end
+    budget.on_step_end(None, _State(10, 100), _Control())
     assert budget.clock.fraction() == pytest.approx(0.5, abs=0.01)
 
 

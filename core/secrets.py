@@ -1,8 +1,11 @@
 """Secret redaction: API keys, tokens, private keys, passwords and emails.
 
 Each detector replaces what it finds with a ``<REDACTED_KIND>`` placeholder
-and is counted per kind. The pipeline calls :func:`redact_secrets` on every
-text before anything is written, and rejects the file if it raises (fail closed).
+and is counted per kind. ``codegen-train data`` calls :func:`redact_secrets` on
+every text before anything is written, and rejects the file if it raises (fail
+closed). The language server uses :func:`secret_spans` (the same detectors, as
+character spans of the original text) to redact every prompt it sends to a
+remote engine, so the two never disagree about what a secret is.
 """
 
 from __future__ import annotations
@@ -78,17 +81,22 @@ def _looks_random(value: str) -> bool:
     )
 
 
+def _assignment_kind(match: re.Match[str]) -> str | None:
+    """``password`` / ``secret`` when the assignment's value is one, else None."""
+    name, value = match.group("name"), match.group("value")
+    if value.startswith("<REDACTED_") or _PLACEHOLDER.match(value.strip()):
+        return None
+    if _name_words(name) & _PASSWORD_WORDS:
+        return "password"
+    if _last_word(name) in _SECRET_WORDS and _looks_random(value):
+        return "secret"
+    return None
+
+
 def _redact_assignments(text: str, counts: Counter[str]) -> str:
     def replace(match: re.Match[str]) -> str:
-        name, value = match.group("name"), match.group("value")
-        if value.startswith("<REDACTED_") or _PLACEHOLDER.match(value.strip()):
-            return match.group(0)
-        words = _name_words(name)
-        if words & _PASSWORD_WORDS:
-            kind = "password"
-        elif _last_word(name) in _SECRET_WORDS and _looks_random(value):
-            kind = "secret"
-        else:
+        kind = _assignment_kind(match)
+        if kind is None:
             return match.group(0)
         counts[kind] += 1
         start = match.start("value") - match.start(0)
@@ -120,3 +128,30 @@ def redact_secrets(text: str) -> tuple[str, Counter[str]]:
 
 
 Redactor = Callable[[str], tuple[str, Counter[str]]]
+
+
+def secret_spans(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, kind)`` of every secret in ``text``, sorted, overlaps merged.
+
+    The detectors of :func:`redact_secrets`, run on the original text, so that a
+    caller can redact and still map positions back (token scoring does).
+    """
+    found: list[tuple[int, int, str]] = []
+    if "PRIVATE KEY" in text:
+        found += [(m.start(), m.end(), "private_key") for m in _PRIVATE_KEY.finditer(text)]
+    for kind, pattern in _TOKEN_PATTERNS:
+        found += [(m.start(), m.end(), kind) for m in pattern.finditer(text)]
+    for match in _ASSIGNMENT.finditer(text):
+        assigned = _assignment_kind(match)
+        if assigned is not None:
+            found.append((match.start("value"), match.end("value"), assigned))
+    if "@" in text:
+        found += [(m.start(), m.end(), "email") for m in _EMAIL.finditer(text)]
+    merged: list[tuple[int, int, str]] = []
+    for start, end, kind in sorted(found):
+        if merged and start < merged[-1][1]:
+            last = merged[-1]
+            merged[-1] = (last[0], max(last[1], end), last[2])
+        else:
+            merged.append((start, end, kind))
+    return merged

@@ -1,0 +1,101 @@
+"""EvalPlus's own evaluator, run as a subprocess: the reference of the parity test and bench.
+
+``evalplus`` lives in its own virtual environment (``make evalplus-venv`` makes
+``.venv-evalplus``), never in the project's: it pulls model clients the project does
+not need. Its evaluator downloads the benchmark unless ``HUMANEVAL_OVERRIDE_PATH`` /
+``MBPP_OVERRIDE_PATH`` names a local file, and it insists that the samples cover every
+task of that file, so a subset of tasks gets its own problems file here. Its cache
+(the canonical solutions' outputs, keyed by the file's hash) goes to a fresh directory,
+so every run computes them, as ours does.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from codegen.core.errors import CodegenError
+
+from .data import DATASETS
+
+OVERRIDE_ENV = {"humaneval": "HUMANEVAL_OVERRIDE_PATH", "mbpp": "MBPP_OVERRIDE_PATH"}
+
+
+class EvalPlusReferenceError(CodegenError):
+    """evalplus's evaluator is missing or failed."""
+
+
+@dataclass
+class ReferenceRun:
+    statuses: list[tuple[str, str]]
+    """``(base_status, plus_status)`` per sample, in the samples file's order."""
+    seconds: float
+    """Wall time of the evaluator (ground truth included)."""
+
+
+def default_python() -> Path:
+    """``.venv-evalplus/bin/python`` of this checkout."""
+    return Path(__file__).resolve().parents[2] / ".venv-evalplus" / "bin" / "python"
+
+
+def write_subset(problems_file: Path, task_ids: set[str], out: Path) -> Path:
+    """The rows of ``problems_file`` whose task is in ``task_ids``, unchanged, as JSONL."""
+    opener = gzip.open if problems_file.suffix == ".gz" else open
+    with opener(problems_file, "rt", encoding="utf-8") as src, open(out, "w") as dst:
+        for line in src:
+            if line.strip() and json.loads(line)["task_id"] in task_ids:
+                dst.write(line if line.endswith("\n") else line + "\n")
+    return out
+
+
+def run_reference(
+    samples: list[dict],
+    problems_file: Path,
+    workdir: Path,
+    python: Path | None = None,
+    parallel: int | None = None,
+    timeout_s: float = 3600,
+) -> ReferenceRun:
+    """Score ``samples`` (rows with ``task_id`` and ``solution`` or ``completion``) with
+    ``python -m evalplus.evaluate``; its statuses per sample, in order."""
+    python = python or default_python()
+    if ".jsonl" in str(workdir):  # evalplus derives its result path with str.replace
+        raise EvalPlusReferenceError(f"the work directory must not contain '.jsonl': {workdir}")
+    if not python.is_file():
+        raise EvalPlusReferenceError(f"{python} not found; run `make evalplus-venv`")
+    task_ids = {s["task_id"] for s in samples}
+    dataset = DATASETS[next(iter(task_ids)).split("/")[0]]
+    workdir.mkdir(parents=True, exist_ok=True)
+    subset = write_subset(problems_file, task_ids, workdir / "problems.jsonl")
+    sample_file = workdir / "samples.jsonl"
+    sample_file.write_text("".join(json.dumps(s) + "\n" for s in samples))
+    env = {**os.environ, OVERRIDE_ENV[dataset]: str(subset),
+           "XDG_CACHE_HOME": str(workdir / "cache")}  # fmt: skip
+    command = [str(python), "-m", "evalplus.evaluate", "--dataset", dataset,
+               "--samples", str(sample_file)]  # fmt: skip
+    if parallel:
+        command += ["--parallel", str(parallel)]
+    start = time.perf_counter()
+    done = subprocess.run(command, env=env, cwd=workdir, capture_output=True, text=True,
+                          timeout=timeout_s, stdin=subprocess.DEVNULL)  # fmt: skip
+    seconds = time.perf_counter() - start
+    result_file = workdir / "samples_eval_results.json"
+    if done.returncode != 0 or not result_file.is_file():
+        tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
+        raise EvalPlusReferenceError(
+            f"evalplus.evaluate failed ({done.returncode}): {' | '.join(tail)}"
+        )
+    results = json.loads(result_file.read_text())["eval"]
+    seen: dict[str, int] = defaultdict(int)
+    statuses = []
+    for sample in samples:
+        row = results[sample["task_id"]][seen[sample["task_id"]]]
+        seen[sample["task_id"]] += 1
+        statuses.append((row["base_status"], row["plus_status"]))
+    return ReferenceRun(statuses, seconds)
