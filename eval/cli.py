@@ -41,6 +41,11 @@ def _add_scoring(p: argparse.ArgumentParser) -> None:
         "--workers", type=int, default=None, help="sandbox processes (default: twice the CPU count)"
     )
     p.add_argument("--timeout", type=float, default=3.0, help="seconds per sample (default 3)")
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="record every task's test inputs afresh; neither read nor write the recording cache",
+    )
 
 
 def _add_model(p: argparse.ArgumentParser, n: int, max_tokens: int) -> None:
@@ -172,10 +177,13 @@ def _main(argv: list[str] | None) -> int:
         raise ConfigError("--truncation applies to human-eval-infilling files (--problems FILE)")
     if args.command == "samples":
         problems = load_problems(args.problems)
+        cache = runs.recording_cache(args.no_cache)
         policy = runs.sandbox_policy(args.problems, args.timeout)
         with runs.open_pool(policy, args.workers) as pool:
             config = {"problems": args.problems, "k": args.k}
-            metrics = runs.run_samples(args.file, problems, args.out, pool, args.k, config)
+            metrics = runs.run_samples(
+                args.file, problems, args.out, pool, args.k, config, cache=cache
+            )
         return _print_summary(metrics, args.out)
 
     from .generate import GenerationPlan, get_profile
@@ -194,11 +202,12 @@ def _main(argv: list[str] | None) -> int:
               "served_model": args.served_model,
               "problems": problems_spec, "limit": args.limit, "k": args.k}  # fmt: skip
     engine = _load_engine(args)
+    cache = runs.recording_cache(args.no_cache)
     policy = runs.sandbox_policy(problems_spec, args.timeout)
     with runs.open_pool(policy, args.workers) as pool:
         if profile is not None:
             metrics = runs.run_humaneval(
-                engine, problems, plan, profile, args.out, pool, args.k, config
+                engine, problems, plan, profile, args.out, pool, args.k, config, cache=cache
             )
         else:
             from .infill import MODES, build_infill_tasks
@@ -207,7 +216,9 @@ def _main(argv: list[str] | None) -> int:
             if not modes or set(modes) - set(MODES):
                 raise ConfigError("--modes takes single, multi or single,multi")
             tasks = build_infill_tasks(problems.values(), seed=args.seed, modes=modes)
-            metrics = runs.run_infill(engine, tasks, plan, args.out, pool, args.k, config)
+            metrics = runs.run_infill(
+                engine, tasks, plan, args.out, pool, args.k, config, cache=cache
+            )
     return _print_summary(metrics, args.out)
 
 

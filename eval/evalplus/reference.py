@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import signal
 import subprocess
 import time
 from collections import defaultdict
@@ -60,10 +61,16 @@ def run_reference(
     workdir: Path,
     python: Path | None = None,
     parallel: int | None = None,
-    timeout_s: float = 3600,
+    timeout_s: float = 1800,
+    min_time_limit: float | None = None,
+    gt_time_limit_factor: float | None = None,
 ) -> ReferenceRun:
     """Score ``samples`` (rows with ``task_id`` and ``solution`` or ``completion``) with
-    ``python -m evalplus.evaluate``; its statuses per sample, in order."""
+    ``python -m evalplus.evaluate``; its statuses per sample, in order.
+
+    The evaluator runs in its own session and the whole group is killed past
+    ``timeout_s``: evalplus's worker pool, its per-check processes and its non-daemon
+    "stuck" watcher thread (which keeps the process alive after an error) all go."""
     python = python or default_python()
     if ".jsonl" in str(workdir):  # evalplus derives its result path with str.replace
         raise EvalPlusReferenceError(f"the work directory must not contain '.jsonl': {workdir}")
@@ -81,16 +88,17 @@ def run_reference(
                "--samples", str(sample_file)]  # fmt: skip
     if parallel:
         command += ["--parallel", str(parallel)]
+    if min_time_limit is not None:
+        command += ["--min_time_limit", str(min_time_limit)]
+    if gt_time_limit_factor is not None:
+        command += ["--gt_time_limit_factor", str(gt_time_limit_factor)]
     start = time.perf_counter()
-    done = subprocess.run(command, env=env, cwd=workdir, capture_output=True, text=True,
-                          timeout=timeout_s, stdin=subprocess.DEVNULL)  # fmt: skip
+    returncode, output = _run_group(command, env, workdir, timeout_s)
     seconds = time.perf_counter() - start
     result_file = workdir / "samples_eval_results.json"
-    if done.returncode != 0 or not result_file.is_file():
-        tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
-        raise EvalPlusReferenceError(
-            f"evalplus.evaluate failed ({done.returncode}): {' | '.join(tail)}"
-        )
+    if returncode != 0 or not result_file.is_file():
+        tail = output.strip().splitlines()[-5:]
+        raise EvalPlusReferenceError(f"evalplus.evaluate failed ({returncode}): {' | '.join(tail)}")
     results = json.loads(result_file.read_text())["eval"]
     seen: dict[str, int] = defaultdict(int)
     statuses = []
@@ -99,3 +107,31 @@ def run_reference(
         seen[sample["task_id"]] += 1
         statuses.append((row["base_status"], row["plus_status"]))
     return ReferenceRun(statuses, seconds)
+
+
+def _run_group(command: list[str], env: dict, cwd: Path, timeout_s: float) -> tuple[int, str]:
+    """Run ``command`` in a new session; its exit status and output (stderr, else stdout).
+    Past ``timeout_s`` (or on any interruption) the whole process group is killed."""
+    process = subprocess.Popen(command, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)  # fmt: skip
+    try:
+        out, err = process.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        _kill_group(process)
+        raise EvalPlusReferenceError(
+            f"evalplus.evaluate ran past {timeout_s:g} s and was killed"
+        ) from None
+    except BaseException:
+        _kill_group(process)
+        raise
+    _kill_group(process)  # leftovers of a run that exited (its pool, its watcher)
+    return process.returncode, err or out
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.wait()

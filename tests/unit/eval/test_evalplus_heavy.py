@@ -3,20 +3,31 @@ verdicts equal evalplus's own evaluator's on canonical solutions plus mutants.
 
 evalplus runs from ``.venv-evalplus`` (``make evalplus-venv``, which ``test-heavy``
 depends on) as a subprocess, reading the shared files through its override variables.
-Timeouts depend on the machine, so pairs where either side ran out of time (a whole
-check, or one input's limit on our side) are left out of the comparison and counted.
+
+Size: every task's canonical solution and one mutant per task, on HumanEval+ and MBPP+
+(over 400 mutants in all; the issue asks for 300). Mbpp/255 is left out of the parity
+(not of the canonical test): its plus outputs are over a GiB, and evalplus ships its
+expected outputs to every check of that task through pickles (minutes, GiBs).
+
+Timing: timeouts and per-input time limits depend on the machine. Pairs where either
+side ran out of time are left out and counted; evalplus does not say why a check
+failed, so every disagreement is scored again by both sides with generous time limits
+(:data:`RECHECK`) and counts as timing only if the two then agree. A disagreement
+that stays is a mismatch, and so is a recheck share over :data:`MAX_RECHECKED`.
 """
 
 from __future__ import annotations
 
 import collections
+import os
 
 import pytest
 
-from codegen.eval.evalplus.data import load_evalplus
+from codegen.eval.evalplus.data import EvalPlusProblem, load_evalplus
+from codegen.eval.evalplus.expected import TimeLimits
 from codegen.eval.evalplus.mutants import all_mutants
 from codegen.eval.evalplus.reference import default_python, run_reference
-from codegen.eval.evalplus.scoring import score_evalplus
+from codegen.eval.evalplus.scoring import EvalPlusScored, score_evalplus
 from codegen.eval.problems import Sample
 from codegen.eval.sandbox.launcher import SandboxPolicy
 from codegen.eval.sandbox.pool import SandboxPool
@@ -27,28 +38,61 @@ FILES = ["evalplus/HumanEvalPlus.jsonl.gz", "evalplus/HumanEvalPlus-Mini.jsonl.g
          "evalplus/MbppPlus.jsonl.gz"]  # fmt: skip
 DATASET_DEFECTS: dict[str, str] = {}
 """Canonical solutions that fail, with the reason (also listed in eval/README.md)."""
+KNOWN_LIMITS = {
+    "Mbpp/255": "plus outputs (combinations with replacement, up to 1.66 million 77-tuples) "
+    "exceed the 1 GiB report cap of a canonical run: no plus oracle, so plus fails "
+    "(evalplus 0.3.1 fails its plus check too, on the largest input)",
+}
+"""Canonical solutions we fail for a limit of ours, not of the dataset (eval/README.md)."""
 EVALPLUS_DIVERGENCES = {
     "HumanEval/32": "evalplus 0.3.1's find_zero oracle skips its per-input bookkeeping and "
     "fails every sample, the canonical solution included (evalplus/evalplus PR #201)",
 }
 """Tasks where we deliberately differ from evalplus 0.3.1 (left out of the parity)."""
-MUTANTS_PER_TASK = {"humaneval": 3, "mbpp": 2}
+PARITY_LEFT_OUT = {"Mbpp/255": "plus outputs over 1 GiB (see the module docstring)"}
+MUTANTS_PER_TASK = 1
+MIN_COMPARED_MUTANTS = {"humaneval": 120, "mbpp": 200}
+"""Per file, so that the two together compare at least 300 mutants."""
+RECHECK = TimeLimits(min_time_limit=10.0, gt_time_limit_factor=20.0)
+PARALLEL = max(2, os.cpu_count() or 1)
+"""evalplus's workers (its default, half the CPUs, is one on a 2-core machine)."""
+MAX_RECHECKED = 0.05
+"""At most this share of the pairs may be timing disagreements resolved by the recheck."""
 
 
 def _pool():
     return SandboxPool(None, SandboxPolicy(timeout_s=3.0, memory_mb=4096))
 
 
+@pytest.mark.timeout(1500)
 @pytest.mark.parametrize("relative", FILES)
 def test_every_canonical_solution_passes(bench_data, relative: str) -> None:
     problems = load_evalplus(str(bench_data(relative)))
     samples = [Sample(p.task_id, "", p.prompt + p.canonical_solution) for p in problems.values()]
     with _pool() as pool:
         rows = score_evalplus(samples, problems, pool)
+        slow = [s for s, r in zip(samples, rows, strict=True) if _timing(r)]
+        # A loaded machine can push a canonical solution past its limits: those get a
+        # second run with generous limits, and must pass then.
+        again = {r.task_id: r for r in score_evalplus(slow, problems, pool, RECHECK)}
+    rows = [again.get(r.task_id, r) for r in rows]
     failed = {r.task_id: r.result for r in rows if not r.passed}
-    assert set(failed) == set(DATASET_DEFECTS) & set(problems), failed
+    assert set(failed) == (set(DATASET_DEFECTS) | set(KNOWN_LIMITS)) & set(problems), failed
+    for task_id in set(KNOWN_LIMITS) & set(problems):  # base is compared; plus has no oracle
+        row = next(r for r in rows if r.task_id == task_id)
+        assert row.base_status == "pass" and "no oracle" in row.result, row.result
+    print(f"{relative}: {len(rows)} canonical solutions, {len(slow)} rescored for timing")
 
 
+def _timing(row: EvalPlusScored) -> bool:
+    return "timeout" in (row.base_status, row.plus_status) or "time limit" in row.result
+
+
+def _statuses(rows: list[EvalPlusScored]) -> list[tuple[str, str]]:
+    return [(r.base_status, r.plus_status) for r in rows]
+
+
+@pytest.mark.timeout(1800)
 @pytest.mark.parametrize(
     "relative", ["evalplus/HumanEvalPlus.jsonl.gz", "evalplus/MbppPlus.jsonl.gz"]
 )
@@ -57,28 +101,53 @@ def test_verdicts_match_evalplus(bench_data, relative: str, tmp_path) -> None:
         pytest.skip("no .venv-evalplus; run `make evalplus-venv`")
     path = bench_data(relative)
     problems = load_evalplus(str(path))
-    dataset = next(iter(problems.values())).dataset
-    mutants = list(all_mutants(problems.values(), MUTANTS_PER_TASK[dataset]))
-    assert len(mutants) >= 300
+    chosen: dict[str, EvalPlusProblem] = {
+        t: p for t, p in problems.items() if t not in PARITY_LEFT_OUT
+    }
+    dataset = next(iter(chosen.values())).dataset
+    mutants = list(all_mutants(chosen.values(), MUTANTS_PER_TASK))
     rows = [{"task_id": p.task_id, "solution": p.prompt + p.canonical_solution}
-            for p in problems.values()] + [m.as_sample() for m in mutants]  # fmt: skip
+            for p in chosen.values()] + [m.as_sample() for m in mutants]  # fmt: skip
     samples = [Sample(r["task_id"], r["solution"], r["solution"]) for r in rows]
     with _pool() as pool:
-        ours = score_evalplus(samples, problems, pool)
-    theirs = run_reference(rows, path, tmp_path / "evalplus").statuses
+        ours = score_evalplus(samples, chosen, pool)
+    theirs = run_reference(rows, path, tmp_path / "evalplus", parallel=PARALLEL,
+                           timeout_s=1200).statuses  # fmt: skip
+    mine = _statuses(ours)
+    timing = {i for i, row in enumerate(ours) if _timing(row) or "timeout" in theirs[i]}
+    differ = [i for i in range(len(rows))
+              if i not in timing and rows[i]["task_id"] not in EVALPLUS_DIVERGENCES
+              and mine[i] != theirs[i]]  # fmt: skip
+    resolved = set()
+    if differ:  # machine speed or a real mismatch: score them again, both sides, slowly
+        again = [rows[i] for i in differ]
+        with _pool() as pool:
+            ours_again = score_evalplus([samples[i] for i in differ], chosen, pool, RECHECK)
+        theirs_again = run_reference(again, path, tmp_path / "recheck", parallel=PARALLEL,
+                                     timeout_s=1200,
+                                     min_time_limit=RECHECK.min_time_limit,
+                                     gt_time_limit_factor=RECHECK.gt_time_limit_factor)  # fmt: skip
+        for i, m, t in zip(differ, _statuses(ours_again), theirs_again.statuses, strict=True):
+            if m == t:
+                resolved.add(i)
     counts: collections.Counter = collections.Counter()
     mismatches = []
-    for row, reference in zip(ours, theirs, strict=True):
-        mine = (row.base_status, row.plus_status)
+    for i, row in enumerate(ours):
+        is_mutant = i >= len(chosen)
         if row.task_id in EVALPLUS_DIVERGENCES:
             counts["divergent task"] += 1
-        elif "timeout" in mine + reference or "time limit" in row.result:
+        elif i in timing:
             counts["timing"] += 1
+        elif i in resolved:
+            counts["timing (agreed on recheck)"] += 1
         else:
             counts["compared"] += 1
-            counts["failed" if "fail" in mine else "passed"] += 1
-            if mine != reference:
-                mismatches.append((row.task_id, row.result, mine, reference))
-    print(f"{relative}: {len(rows)} samples, {dict(counts)}")
+            counts["mutants compared"] += is_mutant
+            counts["failed"] += "fail" in mine[i]
+            if mine[i] != theirs[i]:
+                mismatches.append((row.task_id, row.result, mine[i], theirs[i]))
+    print(f"{relative}: {len(rows)} samples ({len(mutants)} mutants), {dict(counts)}")
     assert mismatches == []
-    assert counts["compared"] >= 300 + len(problems) // 2 and counts["failed"] >= 200
+    assert len(resolved) <= MAX_RECHECKED * len(rows), (len(resolved), "timing disagreements")
+    assert counts["mutants compared"] >= MIN_COMPARED_MUTANTS[dataset]
+    assert counts["failed"] >= counts["mutants compared"] // 2  # most mutants are caught

@@ -5,7 +5,10 @@ It answers the shapes vLLM and the llama.cpp server use (``/v1/models``,
 ``/lora-adapters``) and misbehaves on request: a wrong API key gets 401, an
 unknown model 404, ``fail_times`` requests get ``fail_status``, ``delay_s``
 delays the answer, ``mode`` breaks the stream (``malformed``, ``bad_utf8``,
-``truncated``). It records every request and every stream the client closed.
+``truncated``). Like vLLM it refuses more than ``max_stop_strings`` stop strings
+(HTTP 400), stops on ``stop_token_ids`` and, unless ``skip_special_tokens`` is
+false, leaves the FIM sentinels (special tokens) out of the text it sends.
+It records every request and every stream the client closed.
 It is a test double for the wire protocol only; model behaviour is tested
 against real engines.
 """
@@ -26,6 +29,10 @@ QWEN_SENTINELS = (
     "<|endoftext|>",
     "<|file_sep|>",
 )
+QWEN_IDS = dict(zip(QWEN_SENTINELS, (151659, 151661, 151660, 151643, 151664), strict=True))
+"""Qwen2.5-Coder's ids of its sentinels."""
+TINY_IDS = dict(zip(QWEN_SENTINELS, (1, 2, 3, 0, 5), strict=True))
+"""builtin:tiny's: the same strings, as the first special tokens of its vocabulary."""
 
 
 class FakeModelServer:
@@ -52,6 +59,8 @@ class FakeModelServer:
         self.tokenizer = True
         self.echo = True
         self.cached_tokens = 7
+        self.sentinel_ids = dict(QWEN_IDS)
+        self.max_stop_strings: int | None = None if kind == "llama.cpp" else 4
         self.requests: list[dict[str, Any]] = []
         self.aborted_streams = 0
         self.finished_streams = 0
@@ -194,7 +203,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _tokenize(self, body: dict[str, Any]) -> None:
         text = body.get("content") if self.fake.kind == "llama.cpp" else body.get("prompt")
-        tokens = [1] if text in QWEN_SENTINELS else list(range(len(text or "")))
+        ids = self.fake.sentinel_ids
+        tokens = [ids[text]] if text in ids else list(range(len(text or "")))
         self._send_json(200, {"tokens": tokens, "count": len(tokens)})
 
     def _complete(self, body: dict[str, Any]) -> None:
@@ -221,11 +231,20 @@ class _Handler(BaseHTTPRequestHandler):
         if body.get("echo"):
             self._echo(body)
             return
-        text, finish, stop_reason = _apply_stops(fake.reply, body.get("stop") or [])
+        stops = body.get("stop") or []
+        limit = fake.max_stop_strings
+        if limit is not None and len(stops) > limit:  # vLLM's VLLM_MAX_STOP_STRINGS
+            message = f"1 validation error: stop: List should have at most {limit} items"
+            self._send_json(400, {"error": {"message": message, "code": 400}})
+            return
+        text, finish, stop_reason = _apply_stops(self._visible(body), stops)
+        if stop_reason is None:
+            stop_reason = self._stop_token(body)
         n = int(body.get("n") or 1)
+        on_token = not isinstance(stop_reason, str) and finish == "stop"
         usage = {
             "prompt_tokens": len(body["prompt"]) // 4,
-            "completion_tokens": len(text) // 2,
+            "completion_tokens": len(text) // 2 + on_token,  # EOS / a stop token counts
             "prompt_tokens_details": {"cached_tokens": fake.cached_tokens},
         }
         if not body.get("stream"):
@@ -252,6 +271,27 @@ class _Handler(BaseHTTPRequestHandler):
             return
         with fake._lock:
             fake.finished_streams += 1
+
+    def _cut_reply(self, body: dict[str, Any]) -> tuple[str, int | None]:
+        """The reply up to the first sentinel among ``stop_token_ids``, and its id."""
+        wanted = {i for i in body.get("stop_token_ids") or []}
+        cut, which = len(self.fake.reply), None
+        for sentinel, token in self.fake.sentinel_ids.items():
+            i = self.fake.reply.find(sentinel)
+            if token in wanted and i != -1 and i < cut:
+                cut, which = i, token
+        return self.fake.reply[:cut], which
+
+    def _visible(self, body: dict[str, Any]) -> str:
+        """The text a vLLM would send: special tokens left out unless asked for."""
+        text, _ = self._cut_reply(body)
+        if self.fake.kind == "vllm" and body.get("skip_special_tokens", True):
+            for sentinel in self.fake.sentinel_ids:
+                text = text.replace(sentinel, "")
+        return text
+
+    def _stop_token(self, body: dict[str, Any]) -> int | None:
+        return self._cut_reply(body)[1]
 
     def _event(self, data: Any) -> None:
         raw = data if isinstance(data, bytes) else json.dumps(data).encode()

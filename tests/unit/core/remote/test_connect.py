@@ -14,7 +14,7 @@ from codegen.core.remote import RemoteEngine, connect
 from codegen.core.remote.errors import AuthFailed, ServerUnreachable, UnknownServedModel
 
 from .conftest import FAST
-from .fake_server import FakeModelServer
+from .fake_server import TINY_IDS, FakeModelServer
 
 
 def test_served_model_defaults_to_the_first_listed_and_fim_comes_from_the_tokenizer(vllm):
@@ -26,10 +26,24 @@ def test_served_model_defaults_to_the_first_listed_and_fim_comes_from_the_tokeni
     assert any(r["path"] == "/tokenize" for r in vllm.requests)
 
 
-def test_an_explicit_fim_format_skips_the_tokenizer(vllm):
+def test_an_explicit_fim_format_skips_detection():
+    with FakeModelServer("openai") as server:
+        engine = connect(server.url, settings=FAST, fim_format="tiny")
+    assert engine.fim.name == "tiny"
+    assert not any(r["path"] == "/tokenize" for r in server.requests)
+
+
+def test_on_vllm_an_explicit_format_asks_only_for_its_sentinels_stop_ids(vllm):
     engine = connect(vllm.url, settings=FAST, fim_format="tiny")
     assert engine.fim.name == "tiny"
-    assert not any(r["path"] == "/tokenize" for r in vllm.requests)
+    asked = [r["body"]["prompt"] for r in vllm.requests if r["path"] == "/tokenize"]
+    assert asked == list(dict.fromkeys(engine.fim.sentinels))
+    assert engine.stop_token_ids == {s: vllm.sentinel_ids[s] for s in asked}
+
+
+def test_the_tiny_tokenizer_is_told_from_qwen_by_its_sentinel_ids(vllm):
+    vllm.sentinel_ids = dict(TINY_IDS)  # the same strings, at builtin:tiny's ids
+    assert connect(vllm.url, settings=FAST).fim.name == "tiny"
 
 
 def test_no_tokenizer_and_no_flag_is_an_error_naming_the_flag(vllm):

@@ -18,7 +18,7 @@ from codegen.core.remote.errors import (
 from codegen.core.remote.http import ClientSettings
 
 from .conftest import FAST
-from .fake_server import FakeModelServer
+from .fake_server import QWEN_IDS, FakeModelServer
 
 
 def test_a_streamed_completion_with_the_servers_figures(vllm):
@@ -30,7 +30,10 @@ def test_a_streamed_completion_with_the_servers_figures(vllm):
     body = vllm.completions()[-1]
     assert body["stream"] is True and body["max_tokens"] == 20 and body["model"] == "base"
     assert body["temperature"] == 0.0 and "seed" not in body
-    assert "<|endoftext|>" in body["stop"] and "<|file_sep|>" in body["stop"]
+    # The sentinels go as token ids (vLLM leaves them out of the text), special tokens
+    # stay in the text as in process, and there is no stop string to send.
+    assert body["stop_token_ids"] == list(QWEN_IDS.values())
+    assert body["skip_special_tokens"] is False and "stop" not in body
     assert "repeat_penalty" not in body  # llama.cpp extras go to llama.cpp only
     stats = result.stats
     assert stats.reused_tokens == vllm.cached_tokens  # usage.prompt_tokens_details.cached_tokens
