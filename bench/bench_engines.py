@@ -7,11 +7,12 @@ real code), else a random tiny model; it is exported to GGUF (f32) with
 in-process engine in the same run:
 
 - **eval**: ``codegen-eval humaneval`` on the first ``--problems`` HumanEval problems
-  (n = 1, greedy, ``--max-new-tokens``), its real CLI run in this process, once with
-  ``--model URL`` (the server at ``--parallel`` slots, the client's concurrency limit
-  the same) and once in process at the default ``--batch-size``. Generation and
-  scoring are timed apart (by wrapping the CLI's two steps); it reports samples/s, the
-  ratio, and whether the completions are identical (greedy f32 should be).
+  (n = 1, greedy, ``--max-new-tokens``), its real CLI run in this process, with
+  ``--model URL`` (the server at ``--parallel`` slots; the client's default
+  concurrency limit, 4) and in process at the default ``--batch-size``, ``--rounds``
+  times each in alternating order. Generation and scoring are timed apart (by wrapping
+  the CLI's two steps); it reports each arm's median samples/s, the ratio, and whether
+  the completions are identical (greedy f32 should be).
 - **keystroke**: a typing script, a function body typed one character at a time into
   a file, one FIM prompt per keystroke (as the editor sends them, greedy,
   ``--keystroke-tokens`` new tokens, no stop strings so every request runs to its end
@@ -23,7 +24,7 @@ in-process engine in the same run:
 
 Prints one JSON object.
 
-    python bench/bench_engines.py [--problems 20] [--keystrokes 60] [--parallel 4] [--threads 2]
+    python bench/bench_engines.py [--problems 20] [--rounds 3] [--keystrokes 60] [--threads 1]
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ params.n_parallel = config["parallel"]
 params.n_ctx = config["ctx_per_slot"] * config["parallel"]
 params.cpuparams.n_threads = config["threads"]
 params.cpuparams_batch.n_threads = config["threads"]
-params.warmup = False
+params.warmup = True  # as llama-server does by default
 params.endpoint_props = True
 server = xlc.Server(params)
 print(json.dumps({"address": server.listening_address}), flush=True)
@@ -205,31 +206,55 @@ def read_completions(run_dir: Path) -> dict[tuple[str, int], str]:
     return {(r["task_id"], r["index"]): r["completion"] for r in rows}
 
 
-def bench_eval(model: str, url: str, args: argparse.Namespace, tmp: Path) -> dict:
+def bench_eval(model: str, gguf: Path, args: argparse.Namespace, tmp: Path) -> dict:
+    """``--rounds`` rounds of both arms, in alternating order (load on a shared machine
+    drifts); each arm's median round, and every round's ratio. Each server round gets
+    a fresh server: its prompt cache would otherwise hold the previous round's prompts."""
+    from codegen.core.remote import ClientSettings
+    from codegen.eval.generate import DEFAULT_BATCH_SIZE
+
     common = ["--limit", str(args.problems), "--max-new-tokens", str(args.max_new_tokens),
               "--workers", "2", "--no-cache"]  # fmt: skip
-    remote_dir, local_dir = tmp / "eval-remote", tmp / "eval-local"
-    remote = run_eval_cli(["--model", url, "--out", str(remote_dir), *common])
-    local = run_eval_cli(["--model", model, "--device", "cpu", "--out", str(local_dir), *common])
-    a, b = read_completions(local_dir), read_completions(remote_dir)
+    spent: dict[str, list[dict[str, float]]] = {"remote": [], "local": []}
+    for round_ in range(args.rounds):
+        for name in ("remote", "local") if round_ % 2 == 0 else ("local", "remote"):
+            out = ["--out", str(tmp / f"eval-{name}-{round_}"), *common]
+            if name == "local":
+                spent[name].append(run_eval_cli(["--model", model, "--device", "cpu", *out]))
+                continue
+            log = tmp / f"server-eval-{round_}.log"
+            with llama_server(gguf, args.parallel, args.threads, log) as base:
+                spent[name].append(run_eval_cli(["--model", base + "/v1", *out]))
+    a, b = read_completions(tmp / "eval-local-0"), read_completions(tmp / "eval-remote-0")
     same = sum(1 for key in a if b.get(key) == a[key])
     rows = len(a)
 
-    def arm(spent: dict[str, float]) -> dict[str, float]:
+    def arm(rounds: list[dict[str, float]]) -> dict[str, Any]:
+        mid = sorted(rounds, key=lambda r: r["generation_s"])[len(rounds) // 2]
         return {
-            "generation_s": round(spent["generation_s"], 2),
-            "samples_per_s": round(rows / spent["generation_s"], 2),
-            "scoring_s": round(spent["scoring_s"], 2),
-            "cli_s": round(spent["cli_s"], 2),
+            "generation_s": round(mid["generation_s"], 2),
+            "samples_per_s": round(rows / mid["generation_s"], 2),
+            "scoring_s": round(mid["scoring_s"], 2),
+            "cli_s": round(mid["cli_s"], 2),
+            "generation_s_rounds": [round(r["generation_s"], 2) for r in rounds],
         }
 
+    local, remote = arm(spent["local"]), arm(spent["remote"])
     return {
         "problems": args.problems,
         "n": 1,
         "max_new_tokens": args.max_new_tokens,
-        "in_process": {**arm(local), "batch_size": 16},
-        "llama_server": {**arm(remote), "parallel": args.parallel, "client_concurrency": 4},
+        "in_process": {**local, "batch_size": DEFAULT_BATCH_SIZE},
+        "llama_server": {
+            **remote,
+            "parallel": args.parallel,
+            "client_concurrency": ClientSettings().max_concurrency,
+        },  # fmt: skip
         "ratio_server_vs_in_process": round(local["generation_s"] / remote["generation_s"], 2),
+        "ratio_rounds": [
+            round(x["generation_s"] / y["generation_s"], 2)
+            for x, y in zip(spent["local"], spent["remote"], strict=True)
+        ],
         "identical_completions": f"{same}/{rows}",
         "differing_tasks": sorted(k[0] for k in a if b.get(k) != a[k])[:10],
     }
@@ -336,9 +361,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--problems", type=int, default=20, help="HumanEval problems (n = 1)")
     parser.add_argument("--max-new-tokens", type=int, default=128, help="per eval completion")
+    parser.add_argument("--rounds", type=int, default=3, help="eval rounds of both arms")
     parser.add_argument("--keystrokes", type=int, default=60, help="characters typed")
     parser.add_argument("--keystroke-tokens", type=int, default=24, help="new tokens per call")
-    parser.add_argument("--parallel", type=int, default=4, help="llama.cpp server slots")
+    parser.add_argument(
+        "--parallel", type=int, default=4,
+        help="llama.cpp server slots (the eval CLI sends at most 4 requests at once)",
+    )  # fmt: skip
     parser.add_argument(
         "--threads", type=int, default=1,
         help="threads for both engines (default 1: a tiny model gains nothing from a second "
@@ -370,8 +399,8 @@ def main() -> None:
                 "threads": args.threads,
                 "keystroke": bench_keystrokes(local, remote, args),
             }
-            if not args.skip_eval:
-                result["eval"] = bench_eval(spec, url, args, tmp)
+        if not args.skip_eval:
+            result["eval"] = bench_eval(spec, gguf, args, tmp)
     print(json.dumps(result, indent=2))
 
 
