@@ -119,6 +119,7 @@ async def bench_overhead(n: int, model: list[str]) -> dict[str, Any]:
             statistics.median(overhead) / statistics.median(baseline), 2
         ),
         "target_ms": 10,
+        "target_vs_empty_request": 2,
     }
 
 

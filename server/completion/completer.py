@@ -21,7 +21,7 @@ from codegen.core.engine import CancelToken, GenerationConfig, GenerationResult
 from ..acceptance_log import AcceptanceLog
 from ..docstrings.inline import DocstringSite, docstring_site, finish_docstring
 from ..lsp.documents import Document, DocumentStore
-from ..lsp.positions import line_content
+from ..lsp.positions import line_content, with_lf
 from ..model.host import EngineHost
 from ..model.jobs import run_model_job
 from ..model.worker import ModelWorker
@@ -65,7 +65,7 @@ def text_before(doc: Document, line: int, col: int, limit: int = TAIL_CHARS) -> 
     size = len(parts[0])
     i = line - 1
     while i >= 0 and size < limit:
-        piece = line_content(doc.lines[i]) + "\n"
+        piece = with_lf(doc.lines[i])
         parts.append(piece)
         size += len(piece)
         i -= 1

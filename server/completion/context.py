@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from ..lsp.positions import line_content
+from ..lsp.positions import line_content, with_lf
 from ..model.window import fit_lines, split_budget
 
 
@@ -38,7 +38,7 @@ def build_context(
 
     def above() -> Iterator[str]:
         for i in range(line - 1, -1, -1):
-            yield line_content(lines[i]) + "\n"
+            yield with_lf(lines[i])
 
     def below() -> Iterator[str]:
         for i in range(line + 1, len(lines)):

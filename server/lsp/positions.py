@@ -50,6 +50,14 @@ def line_ending(text: str) -> str:
     return tied[0]
 
 
+def with_lf(line: str) -> str:
+    """``line`` ending in exactly one ``"\n"`` whatever its terminator (or none); the
+    common LF line comes back as is, without a copy."""
+    if line[-1:] == "\n" and line[-2:-1] != "\r":
+        return line
+    return line_content(line) + "\n"
+
+
 def line_content(line: str) -> str:
     """``line`` without its terminator."""
     if line.endswith("\r\n"):
