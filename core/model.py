@@ -94,10 +94,15 @@ def load_model(
     device: str = "auto",
     fim_format: str | None = None,
     adapter: str | None = None,
+    sharded: bool = False,
 ) -> LoadedModel:
-    """Load ``spec`` for generation; raise :class:`ModelLoadError` with one clear line on failure."""
+    """Load ``spec`` for generation; raise :class:`ModelLoadError` with one clear line on failure.
+
+    ``sharded``: FSDP will shard the weights (training on several GPUs). A 4-bit base
+    then stores its packed weights in the compute dtype and is loaded without a
+    ``device_map``: FSDP places the shards itself."""
     device = resolve_device(device)
-    qconfig = quantization_config(quantize, device)
+    qconfig = quantization_config(quantize, device, sharded=sharded)
     path = resolve_model_path(spec)
     import torch
     from safetensors import SafetensorError
@@ -123,9 +128,10 @@ def load_model(
     kwargs: dict[str, Any] = {"local_files_only": local_only}
     if qconfig is not None:
         kwargs["quantization_config"] = qconfig
-        # The current CUDA device: 0 for one process, each process's own GPU under torchrun.
-        gpu = torch.cuda.current_device() if device == "cuda" else "cpu"
-        kwargs["device_map"] = {"": gpu}
+        if not sharded:
+            # The current CUDA device: 0 for one process, each process's own GPU under torchrun.
+            gpu = torch.cuda.current_device() if device == "cuda" else "cpu"
+            kwargs["device_map"] = {"": gpu}
     kwargs["dtype"] = torch.bfloat16 if device == "cuda" else torch.float32
     try:
         model = AutoModelForCausalLM.from_pretrained(path, config=config, **kwargs)

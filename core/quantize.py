@@ -45,9 +45,13 @@ _FLAG = "support_avx512bf16_for_cpu"
 """The per-layer switch ``bitsandbytes.nn.Linear4bit`` reads in ``forward``."""
 
 
-def quantization_config(quantize: str, device: str) -> Any:
+def quantization_config(quantize: str, device: str, sharded: bool = False) -> Any:
     """The ``BitsAndBytesConfig`` for ``quantize`` (``None`` for ``none``): 4-bit is NF4
-    with double quantization, computing in bf16 on CUDA and fp32 on CPU."""
+    with double quantization, computing in bf16 on CUDA and fp32 on CPU.
+
+    ``sharded``: the weights will be sharded by FSDP (FSDP-QLoRA), which flattens
+    parameters of one dtype, so the packed 4-bit weights are stored in the compute dtype
+    (``bnb_4bit_quant_storage``) instead of ``uint8``."""
     if quantize not in QUANTIZE_CHOICES:
         raise ConfigError(
             f"unknown quantize {quantize!r}; use one of {', '.join(QUANTIZE_CHOICES)}"
@@ -60,11 +64,13 @@ def quantization_config(quantize: str, device: str) -> Any:
     if quantize == "8bit":
         return BitsAndBytesConfig(load_in_8bit=True)
     compute = torch.bfloat16 if device == "cuda" else torch.float32
+    extra = {"bnb_4bit_quant_storage": compute} if sharded else {}
     return BitsAndBytesConfig(
         load_in_4bit=True,
         bnb_4bit_quant_type="nf4",
         bnb_4bit_use_double_quant=True,
         bnb_4bit_compute_dtype=compute,
+        **extra,
     )
 
 

@@ -58,6 +58,12 @@ def _env_int(name: str, default: int) -> int:
         raise ConfigError(f"${name} is {raw!r}, not a number; launch with torchrun") from None
 
 
+def fsdp_launch() -> bool:
+    """Whether ``accelerate launch --use_fsdp`` started this process (it sets
+    ``ACCELERATE_USE_FSDP``): the base must then be loaded for sharding."""
+    return os.environ.get("ACCELERATE_USE_FSDP", "").strip().lower() in ("1", "true", "yes")
+
+
 def launch_ranks() -> Ranks:
     """The ranks ``torchrun`` / ``accelerate launch`` gave this process (0 of 1 without one)."""
     ranks = Ranks(_env_int("RANK", 0), _env_int("WORLD_SIZE", 1), _env_int("LOCAL_RANK", 0))

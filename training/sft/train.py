@@ -31,7 +31,14 @@ from codegen.core.fim import get_fim_format
 
 from .config import CHECKPOINTS, PROG, RESUME_KEYS, RUN_FILE, SftConfig
 from .data import SftData, load_sft_data
-from .distributed import Ranks, bind_cuda_device, launch_ranks, print_main, quiet_replica
+from .distributed import (
+    Ranks,
+    bind_cuda_device,
+    fsdp_launch,
+    launch_ranks,
+    print_main,
+    quiet_replica,
+)
 from .packing import PackingStats, pack_examples, tokenize_examples, update_row_stats
 
 log = logging.getLogger(__name__)
@@ -203,7 +210,9 @@ def train_sft(config: SftConfig, extra_callbacks: Sequence[Any] = ()) -> dict[st
     resume_from = _check_out_dir(config, ranks)
     _check_data_manifest(config, data)
     bind_cuda_device(ranks, config.device)
-    loaded = load_model(config.base, quantize=config.quantize, device=config.device)
+    loaded = load_model(
+        config.base, quantize=config.quantize, device=config.device, sharded=fsdp_launch()
+    )
     if data.fim_format and not _same_fim(get_fim_format(data.fim_format), loaded.fim):
         raise ConfigError(
             f"--data was built with FIM format {data.fim_format!r} but {config.base} uses "

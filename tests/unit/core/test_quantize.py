@@ -43,3 +43,17 @@ def test_quantization_config_rejects_unknown_modes_in_one_line() -> None:
     assert quantization_config("none", "cpu") is None
     with pytest.raises(ConfigError, match="use one of 4bit, 8bit, none"):
         quantization_config("3bit", "cpu")
+
+
+def test_sharded_4bit_stores_packed_weights_in_the_compute_dtype():
+    """FSDP-QLoRA: FSDP flattens parameters of one dtype, so the 4-bit storage must be
+    the compute dtype, not uint8; without sharding it stays bitsandbytes' default."""
+    import torch
+
+    from codegen.core.quantize import quantization_config
+
+    assert (
+        quantization_config("4bit", "cuda", sharded=True).bnb_4bit_quant_storage == torch.bfloat16
+    )
+    assert quantization_config("4bit", "cpu", sharded=True).bnb_4bit_quant_storage == torch.float32
+    assert quantization_config("4bit", "cuda").bnb_4bit_quant_storage == torch.uint8

@@ -100,3 +100,14 @@ def test_resume_refuses_another_number_of_processes(tmp_path: Path) -> None:
     assert _check_out_dir(legacy, Ranks()).endswith("checkpoint-2")
     with pytest.raises(RunStateError, match="ran 1 process"):
         _check_out_dir(legacy, Ranks(1, 2, 1))
+
+
+def test_fsdp_launch_is_read_from_accelerates_environment(monkeypatch):
+    from codegen.training.sft.distributed import fsdp_launch
+
+    monkeypatch.delenv("ACCELERATE_USE_FSDP", raising=False)
+    assert not fsdp_launch()
+    monkeypatch.setenv("ACCELERATE_USE_FSDP", "true")
+    assert fsdp_launch()
+    monkeypatch.setenv("ACCELERATE_USE_FSDP", "false")
+    assert not fsdp_launch()
