@@ -148,4 +148,4 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy core server
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(EVALPLUS_VENV) $(VLLM_VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache
