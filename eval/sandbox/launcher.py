@@ -38,6 +38,10 @@ WARM_MODULES = (
     *("itertools", "math", "operator", "re", "statistics", "string", "typing"),
 )
 """Modules candidates commonly import, loaded once so that each fork starts warm."""
+OPTIONAL_WARM_MODULES = ("numpy",)
+"""Third-party modules benchmark tests import (HumanEval+'s ``import numpy as np``), loaded
+when installed. Loading them here, before isolation, also keeps them importable when the
+interpreter's packages live under ``/tmp``, which samples see as their own empty tmpfs."""
 
 
 @dataclass
@@ -69,6 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     policy = SandboxPolicy(**json.loads(args.policy))
     for name in WARM_MODULES:
         importlib.import_module(name)
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")  # no BLAS thread pool reserving memory before the fork
+    for name in OPTIONAL_WARM_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
     iso_.prctl(iso_.PR_SET_PDEATHSIG, signal.SIGKILL)
     iso_.prctl(iso_.PR_SET_DUMPABLE, 0)
     box = _enter_namespaces(policy)
