@@ -120,7 +120,11 @@ class BatchDecoder:
         pending = list(rows)
         active: list[BatchRow] = []
         generators: list[Any] = []
-        cache = mask = next_pos = logits = None
+        # The running batch's cache, attention mask, next positions and last logits.
+        cache: Any = None
+        mask: Any = None
+        next_pos: Any = None
+        logits: Any = None
         while pending or active:
             if cancel is not None and cancel.cancelled:
                 for row in active + pending:
