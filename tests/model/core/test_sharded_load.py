@@ -4,7 +4,11 @@ the model still runs (on CPU here; the FSDP launch itself needs several GPUs).""
 from __future__ import annotations
 
 
-def test_sharded_4bit_base_stores_weights_in_the_compute_dtype_and_runs(tiny_model_dir):
+def test_sharded_4bit_base_stores_weights_in_the_compute_dtype_and_runs(
+    tiny_model_dir, bnb_cpu_packed_path
+):
+    """Both ways bitsandbytes may take on a CPU (its AVX512-BF16 packed path forced on and
+    off, see tests/model/conftest.py)."""
     import torch
 
     from codegen.core.model import load_model
