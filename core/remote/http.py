@@ -247,15 +247,20 @@ class HttpClient:
     def _read_all(self, resp: http.client.HTTPResponse, cancel: CancelToken | None) -> bytes:
         try:
             return resp.read()
-        except TimeoutError:
-            raise ServerTimeout(self._timeout_message()) from None
         except (OSError, http.client.HTTPException) as err:
-            if cancel is not None and cancel.cancelled:
-                raise Cancelled from None
-            raise ServerUnreachable(
-                f"the connection to the model server at {self.where} broke mid-answer "
-                f"({type(err).__name__})"
-            ) from None
+            raise self._read_failure(err, cancel, "mid-answer") from None
+
+    def _read_failure(self, err: Exception, cancel: CancelToken | None, when: str) -> Exception:
+        """What a failed read of an answer means: a timeout, our own cancellation (we shut
+        the socket down), or a broken connection."""
+        if isinstance(err, TimeoutError):
+            return ServerTimeout(self._timeout_message())
+        if cancel is not None and cancel.cancelled:
+            return Cancelled()
+        return ServerUnreachable(
+            f"the connection to the model server at {self.where} broke {when} "
+            f"({type(err).__name__})"
+        )
 
     def _decode(self, raw: bytes) -> str:
         try:
@@ -272,15 +277,8 @@ class HttpClient:
         while not decoder.done:
             try:
                 raw = resp.readline(MAX_LINE)
-            except TimeoutError:
-                raise ServerTimeout(self._timeout_message()) from None
             except (OSError, http.client.HTTPException) as err:
-                if cancel is not None and cancel.cancelled:
-                    raise Cancelled from None
-                raise ServerUnreachable(
-                    f"the connection to the model server at {self.where} broke mid-stream "
-                    f"({type(err).__name__})"
-                ) from None
+                raise self._read_failure(err, cancel, "mid-stream") from None
             if cancel is not None and cancel.cancelled:
                 raise Cancelled
             if not raw:
