@@ -68,6 +68,11 @@ class GenerationResult:
     finish_reason: str
     """One of ``stop`` (stop string or callable), ``eos``, ``length``, ``cancelled``."""
     stats: GenerationStats = field(default_factory=GenerationStats)
+    logprobs: list[float] = field(default_factory=list)
+    """log p (at temperature 1) of each generated token, where the engine knows them (the
+    in-process one always; a server when asked and able)."""
+    first_margin: float | None = None
+    """How much more likely (nats) the first token's favourite was than the runner-up."""
 
 
 @dataclass

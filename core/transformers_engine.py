@@ -193,6 +193,8 @@ class TransformersEngine:
             generator = torch.Generator(device=logits.device)
             generator.manual_seed(config.seed if config.seed is not None else 0)
         generated: list[int] = []
+        logprobs: list[float] = []
+        first_margin: float | None = None
         text, finish = "", "length"
         for step in range(max_new):
             if cancel is not None and cancel.cancelled:
@@ -201,9 +203,13 @@ class TransformersEngine:
             token = pick_token(logits, config, generator)
             if step == 0:
                 stats.time_to_first_token_ms = (time.perf_counter() - start) * 1000
+                top2 = torch.topk(logits, 2).values if logits.shape[-1] > 1 else None
+                if top2 is not None:
+                    first_margin = float(top2[0] - top2[1])
             if token in self._stop_ids:
                 finish = "eos"
                 break
+            logprobs.append(float(logits[token] - torch.logsumexp(logits, dim=-1)))
             generated.append(token)
             text, stopped = apply_stop_rules(self.tokenizer.decode(generated), config)
             if stopped:
@@ -224,7 +230,7 @@ class TransformersEngine:
         stats.total_ms = (time.perf_counter() - start) * 1000
         if finish == "cancelled":
             text = ""
-        return GenerationResult(text, finish, stats)
+        return GenerationResult(text, finish, stats, logprobs, first_margin)
 
     def generate_batch(
         self,

@@ -72,6 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="override the detected fill-in-the-middle format (needed for a server that does "
         "not expose its tokenizer)",
     )
+    parser.add_argument(
+        "--erase-acceptance-log",
+        nargs="?",
+        const="",
+        metavar="PATH",
+        help="delete the acceptance log (default ~/.local/share/codegen/acceptance.jsonl, or "
+        "PATH) and its rotated files, then exit",
+    )
     parser.add_argument("--log-file", help="write the server log to this file (default: stderr)")
     parser.add_argument(
         "--log-level",
@@ -98,7 +106,20 @@ def main(argv: list[str] | None = None) -> int:
     return run_cli(lambda: serve(args), PROG)
 
 
+def erase_log(path: str) -> int:
+    from pathlib import Path
+
+    from .acceptance_log import default_path, erase
+
+    target = Path(path).expanduser() if path else default_path()
+    removed = erase(target)
+    print(f"erased {len(removed)} file(s) of the acceptance log at {target}")
+    return 0
+
+
 def serve(args: argparse.Namespace) -> int:
+    if args.erase_acceptance_log is not None:
+        return erase_log(args.erase_acceptance_log)
     tcp = parse_tcp(args.tcp) if args.tcp else None
     handler: logging.Handler = (
         logging.FileHandler(args.log_file) if args.log_file else logging.StreamHandler(sys.stderr)

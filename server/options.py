@@ -65,6 +65,14 @@ class CompletionOptions:
     fim_order: str = "auto"
     """``psm``, ``spm``, or ``auto``: the order the model's FIM format fills best."""
     snippets: SnippetOptions = field(default_factory=SnippetOptions)
+    candidates: int = 1
+    """Suggestions per request: the first (at ``temperature``) plus sampled alternatives,
+    deduplicated after post-processing; the editor cycles through them."""
+    candidate_temperature: float = 0.6
+    """The alternatives' sampling temperature (even when ``temperature`` is 0)."""
+    gate: str | None = None
+    """A show/no-show gate (``gate.json`` from ``codegen-train gate``): suggestions it
+    predicts will not be accepted and kept are withheld."""
 
 
 @dataclass
@@ -72,6 +80,12 @@ class AcceptanceLogOptions:
     enabled: bool = False
     path: str | None = None
     """JSONL file; default ``~/.local/share/codegen/acceptance.jsonl``."""
+    max_bytes: int = 20_000_000
+    """Rotate the file when it would grow past this size (0: never)."""
+    keep_files: int = 3
+    """Rotated files kept (``acceptance.jsonl.1`` ... ``.N``); older ones are deleted."""
+    retain_seconds: list[float] = field(default_factory=lambda: [30.0, 120.0])
+    """Seconds after an accept at which the server measures how much of it is still there."""
 
 
 @dataclass
@@ -118,6 +132,7 @@ that implements the names (``core`` for the model, the docstring formatter for s
 RANGES: dict[str, tuple[float, float]] = {
     "completion.prefixRatio": (0.0, 1.0),
     "completion.temperature": (0.0, 2.0),
+    "completion.candidateTemperature": (0.0, 2.0),
     "completion.snippets.minSimilarity": (0.0, 1.0),
 }
 
@@ -140,6 +155,11 @@ def _check(path: str, value: Any, kind: Any) -> tuple[bool, Any]:
         kind = int
     if kind is bool:
         return isinstance(value, bool), value
+    if kind == list[float]:
+        ok = isinstance(value, list) and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in value
+        )
+        return ok, [float(v) for v in value] if ok else value
     if kind is int:
         ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
         return ok, value
@@ -199,7 +219,9 @@ def _deep_copy(options: Options) -> Options:
         completion=dataclasses.replace(
             options.completion, snippets=dataclasses.replace(options.completion.snippets)
         ),
-        acceptance_log=dataclasses.replace(options.acceptance_log),
+        acceptance_log=dataclasses.replace(
+            options.acceptance_log, retain_seconds=list(options.acceptance_log.retain_seconds)
+        ),
         docstrings=dataclasses.replace(options.docstrings),
         hints=dataclasses.replace(options.hints),
     )

@@ -29,6 +29,7 @@ from .lsp.protocol import CodegenProtocol
 from .model.host import EngineHost, FakeSettings
 from .model.worker import ModelWorker
 from .options import Options
+from .retention import RetentionChecks
 from .stats import Stats
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class CodegenServer(LanguageServer):
         self.acceptance = AcceptanceLog()
         self.acceptance.options = defaults.acceptance_log
         self.completer = Completer(self)
+        self.retention = RetentionChecks(self)
         self.events = DocumentEvents()
         self.actions = CodeActionHub()
         self.diagnostics = DiagnosticsBoard(self)

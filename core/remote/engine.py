@@ -63,6 +63,10 @@ class RemoteResult(GenerationResult):
     token_ids: list[int] = field(default_factory=list)
     """The generated token ids, when the server sends them with the logprobs (llama.cpp)."""
 
+    def __post_init__(self) -> None:
+        if not self.logprobs and self.token_logprobs:
+            self.logprobs = [lp for _, lp in self.token_logprobs]
+
 
 class RemoteEngine:
     """Generation (and, where the server offers it, token scoring) on a model server."""
@@ -221,7 +225,9 @@ class RemoteEngine:
         if cut is None:
             self._new_tokens(usage, choice, finish)
         stats = usage.stats(self.count_tokens(prompt), ttft, _ms(start))
-        return RemoteResult(text, finish, stats, choice.token_logprobs, choice.token_ids)
+        return RemoteResult(
+            text, finish, stats, token_logprobs=choice.token_logprobs, token_ids=choice.token_ids
+        )
 
     def generate_batch(
         self,
@@ -291,7 +297,15 @@ class RemoteEngine:
             stats = usage.stats(self.count_tokens(prompt), total, total)
             stats.new_tokens = (usage.completion_tokens or 0) // n
             finish = cut or finish_of(choice, self.fim.stop_strings)
-            out.append(RemoteResult(text, finish, stats, choice.token_logprobs, choice.token_ids))
+            out.append(
+                RemoteResult(
+                    text,
+                    finish,
+                    stats,
+                    token_logprobs=choice.token_logprobs,
+                    token_ids=choice.token_ids,
+                )
+            )
         return out
 
 

@@ -13,6 +13,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .gating import Scores
+
 if TYPE_CHECKING:
     from codegen.core.syntax import CompletionMode
 
@@ -24,6 +26,10 @@ SUFFIX_HEAD = 500
 class CachedSuggestion:
     text: str
     cover: int
+    scores: Scores = Scores()
+    """The engine's log-probabilities of the text (the show/no-show gate reads them)."""
+    alternatives: tuple[tuple[str, int], ...] = ()
+    """Further candidates ``(text, cover)``, deduplicated."""
 
 
 def cache_key(

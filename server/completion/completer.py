@@ -13,10 +13,16 @@ import asyncio
 import logging
 import time
 import uuid
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Protocol
 
-from codegen.core.engine import CancelToken, GenerationConfig, GenerationResult
+from codegen.core.engine import (
+    CancelToken,
+    GenerationConfig,
+    GenerationResult,
+    generate_rows,
+    sample_configs,
+)
 
 from ..acceptance_log import AcceptanceLog
 from ..docstrings.inline import DocstringSite, docstring_site, finish_docstring
@@ -30,6 +36,7 @@ from ..stats import Stats
 from .cache import CachedSuggestion, CompletionCache, TypedAhead, cache_key
 from .context import build_context
 from .debounce import AdaptiveDebounce
+from .gating import GateHolder, Scores, context_kind, features, scores_of
 from .postprocess import FilterContext, make_stop_fn, postprocess
 from .postprocess.base import detect_indent_unit
 from .prompt import build_prompt
@@ -44,6 +51,9 @@ log = logging.getLogger(__name__)
 
 TAIL_CHARS = 1500
 SINGLE_LINE_TOKENS = 48
+MAX_CANDIDATES = 8
+LOGGED_CONTEXT = 1000
+"""Characters of code before (and after) the cursor kept with a logged suggestion."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,8 @@ class Completion:
     cover: int
     source: str
     """``model``, ``cache`` or ``typed``."""
+    alternatives: tuple[tuple[str, str, int], ...] = ()
+    """Further candidates as ``(id, text, cover)``, for the editor to cycle through."""
 
 
 def text_before(doc: Document, line: int, col: int, limit: int = TAIL_CHARS) -> str:
@@ -111,6 +123,8 @@ class CompletionServer(Protocol):
     @property
     def position_encoding(self) -> str: ...
 
+    def show(self, message: str) -> None: ...
+
 
 class Completer:
     """Holds the pipeline's memory (cache, typed-ahead, debounce) for one server."""
@@ -123,7 +137,9 @@ class Completer:
         self.snippets = SnippetIndex()
         self.debounce = AdaptiveDebounce(self.options.debounce_ms, self.options.adaptive_debounce)
         self._latest: dict[str, int] = {}
+        self._changed_at: dict[str, float] = {}
         self.generations = 0
+        self.gate = GateHolder(lambda message: server.show(message))
 
     def configure(self, options: CompletionOptions) -> None:
         self.options = options
@@ -139,6 +155,11 @@ class Completer:
     def forget(self, uri: str) -> None:
         self.typed.forget(uri)
         self.snippets.forget(uri)
+        self._changed_at.pop(uri, None)
+
+    def note_change(self, uri: str) -> None:
+        """The document changed now (a keystroke): the gate's time-since-keystroke."""
+        self._changed_at[uri] = time.perf_counter()
 
     async def complete(
         self, uri: str, line: int, character: int, trigger: str
@@ -175,10 +196,13 @@ class Completer:
         mode = should_complete(mode, current[:col], current[col:], trigger)
         if mode == "none":
             return None
+        kind = context_kind(current[:col], current[col:], docstring is not None)
         key = cache_key(prefix_tail, suffix_head, model_id, mode)
         cached = self.cache.get(key)
         if cached is not None:
-            return self._answer(doc, line, col, cached, "cache", prefix_tail, suffix_head, start)
+            return self._answer(
+                doc, line, col, cached, "cache", prefix_tail, suffix_head, start, 0.0, mode, kind
+            )
 
         if trigger == AUTOMATIC:
             await asyncio.sleep(self.debounce.delay_ms() / 1000)
@@ -186,24 +210,49 @@ class Completer:
                 server.stats.count("debounced")
                 return None
 
-        result, ctx = await self._generate(doc, line, col, mode, docstring)
+        generated, ctx = await self._generate(doc, line, col, mode, docstring)
+        result = generated[0] if generated else None
         if result is None or result.finish_reason == "cancelled":
             server.stats.count("superseded")
             return None
         if doc.version != version or server.documents.get(uri) is not doc:
             server.stats.count("stale")
             return None
-        if docstring is not None:
-            suggestion = finish_docstring(result.text, ctx, docstring)
-        else:
-            suggestion = postprocess(result.text, ctx)
-        if suggestion is None:
+        found: list[tuple[str, int]] = []
+        for candidate in generated:
+            if candidate.finish_reason == "cancelled":
+                continue
+            if docstring is not None:
+                suggestion = finish_docstring(candidate.text, ctx, docstring)
+            else:
+                suggestion = postprocess(candidate.text, ctx)
+            if suggestion is not None and all(suggestion.text != t for t, _ in found):
+                found.append((suggestion.text, suggestion.cover))
+            if candidate is result and suggestion is None:
+                break  # the first candidate is what the user sees: no first, no answer
+        if not found:
             server.stats.count("dropped")
             return None
-        answer = CachedSuggestion(suggestion.text, suggestion.cover)
+        first, *rest = found
+        answer = CachedSuggestion(
+            first[0],
+            first[1],
+            scores_of(result.logprobs, result.first_margin),
+            tuple(rest),
+        )
         self.cache.put(key, answer)
         return self._answer(
-            doc, line, col, answer, "model", prefix_tail, suffix_head, start, result.stats.total_ms
+            doc,
+            line,
+            col,
+            answer,
+            "model",
+            prefix_tail,
+            suffix_head,
+            start,
+            result.stats.total_ms,
+            mode,
+            kind,
         )
 
     async def _generate(
@@ -213,10 +262,14 @@ class Completer:
         col: int,
         mode: CompletionMode,
         docstring: DocstringSite | None = None,
-    ) -> tuple[GenerationResult | None, FilterContext]:
+    ) -> tuple[list[GenerationResult], FilterContext]:
+        """The first candidate (at ``completion.temperature``) and the sampled alternatives
+        (``completion.candidates`` in all), in one model job."""
         server, opts = self.server, self.options
         engine = server.host.engine
         assert engine is not None
+        if hasattr(engine, "logprobs"):  # a remote engine: ask for them only when used
+            engine.logprobs = server.acceptance.enabled or bool(opts.gate)
         window = build_context(
             doc.lines, line, col, engine.count_tokens, opts.max_context_tokens, opts.prefix_ratio
         )
@@ -267,13 +320,28 @@ class Completer:
             stop_fn=make_stop_fn(ctx),
         )
 
-        def run(token: CancelToken) -> GenerationResult:
+        extra = min(max(opts.candidates, 1), MAX_CANDIDATES) - 1
+        alternative = replace(
+            config,
+            temperature=opts.candidate_temperature,
+            seed=(opts.seed or 0) + 1,
+            use_cache_reuse=False,
+        )
+
+        def run(token: CancelToken) -> list[GenerationResult]:
             self.generations += 1
             server.stats.count("generations")
-            return engine.generate(prompt, config, token)
+            first = engine.generate(prompt, config, token)
+            if extra <= 0 or first.finish_reason == "cancelled" or token.cancelled:
+                return [first]
+            # Batched in process, one request with ``n`` on a server.
+            more = generate_rows(
+                engine, [prompt] * extra, sample_configs(alternative, extra), token
+            )
+            return [first, *more]
 
         try:
-            return await run_model_job(server.worker, doc.uri, run), ctx
+            return await run_model_job(server.worker, doc.uri, run) or [], ctx
         except asyncio.CancelledError:
             server.stats.count("cancelled")
             raise
@@ -289,24 +357,65 @@ class Completer:
         suffix_head: str,
         start: float,
         engine_ms: float = 0.0,
-    ) -> Completion:
+        mode: str = "line",
+        kind: str = "end_of_line",
+    ) -> Completion | None:
         server = self.server
+        language = language_of(doc.uri, doc.language_id) or doc.language_id
+        changed = self._changed_at.get(doc.uri)
+        since_ms = (start - changed) * 1000 if changed is not None and changed <= start else None
+        accept_rate = server.acceptance.recent_accept_rate()
+
+        def features_of(text: str) -> dict[str, Any]:
+            scores = answer.scores if text == answer.text else Scores()
+            return features(text, scores, mode == "multi", kind, language, since_ms, accept_rate)
+
+        shown = features_of(answer.text)
+        if source != "typed":  # typing into a shown suggestion is never withheld
+            gate = self.gate.get(self.options.gate)
+            if gate is not None and not gate.allows(shown):
+                server.stats.count("gated")
+                return None
         model_id = server.host.model_id()
         self.typed.remember(doc.uri, prefix_tail, suffix_head, answer.text, answer.cover, model_id)
         eol = doc.eol
-        text = answer.text.replace("\n", eol) if eol != "\n" else answer.text
-        completion = Completion(uuid.uuid4().hex[:12], text, line, col, answer.cover, source)
-        server.acceptance.offered(
-            completion.id,
-            {
-                "uri": doc.uri,
-                "language": doc.language_id,
-                "model": model_id,
-                "prefix": prefix_tail,
-                "suffix": suffix_head,
-                "text": answer.text,
-                "source": source,
-            },
+        candidates = [(answer.text, answer.cover), *answer.alternatives]
+        ids = [uuid.uuid4().hex[:12] for _ in candidates]
+        latency_ms = (time.perf_counter() - start) * 1000
+        if server.acceptance.enabled:
+            adapter = server.host.info().get("adapter")
+            for index, ((text, _), sid) in enumerate(zip(candidates, ids, strict=True)):
+                server.acceptance.offered(
+                    sid,
+                    {
+                        "uri": doc.uri,
+                        "path": _path_of(doc.uri),
+                        "language": language,
+                        "model": model_id,
+                        "adapter": adapter,
+                        "source": source,
+                        "latency_ms": round(latency_ms, 2),
+                        "text": text,
+                        "line": line,
+                        "col": col,
+                        "prefix": prefix_tail[-LOGGED_CONTEXT:],
+                        "suffix": suffix_head[:LOGGED_CONTEXT],
+                        "features": shown if index == 0 else features_of(text),
+                        "candidate": index,
+                        "_insert_text": text.replace("\n", eol) if eol != "\n" else text,
+                    },
+                )
+        server.stats.record(source, latency_ms, engine_ms)
+        with_eol = [t.replace("\n", eol) if eol != "\n" else t for t, _ in candidates]
+        return Completion(
+            ids[0],
+            with_eol[0],
+            line,
+            col,
+            answer.cover,
+            source,
+            tuple(
+                (sid, text, cover)
+                for sid, text, (_, cover) in zip(ids[1:], with_eol[1:], candidates[1:], strict=True)
+            ),
         )
-        server.stats.record(source, (time.perf_counter() - start) * 1000, engine_ms)
-        return completion

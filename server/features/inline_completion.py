@@ -6,6 +6,7 @@ whose range is in the client's position encoding.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -13,7 +14,7 @@ from lsprotocol import types
 from ..acceptance_log import item_command
 from ..completion.completer import Completion
 from ..completion.should_complete import AUTOMATIC, INVOKED
-from ..lsp.events import CLOSE
+from ..lsp.events import CHANGE, CLOSE
 from ..lsp.guard import guarded
 
 if TYPE_CHECKING:
@@ -43,6 +44,9 @@ def completion_range(server: CodegenServer, uri: str, c: Completion) -> types.Ra
 def register(server: CodegenServer) -> None:
     # A closed document's typed-ahead state and snippet windows are no longer needed.
     server.events.subscribe(CLOSE, lambda params: server.completer.forget(params.text_document.uri))
+    server.events.subscribe(
+        CHANGE, lambda params: server.completer.note_change(params.text_document.uri)
+    )
 
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     @guarded(empty_list)
@@ -53,9 +57,13 @@ def register(server: CodegenServer) -> None:
         completion = await server.completer.complete(uri, pos.line, pos.character, trigger)
         if completion is None:
             return empty_list()
-        item = types.InlineCompletionItem(
-            insert_text=completion.text,
-            range=completion_range(server, uri, completion),
-            command=item_command(completion.id) if server.acceptance.enabled else None,
-        )
-        return types.InlineCompletionList(items=[item])
+        candidates = [(completion.id, completion.text, completion.cover), *completion.alternatives]
+        items = [
+            types.InlineCompletionItem(
+                insert_text=text,
+                range=completion_range(server, uri, replace(completion, cover=cover)),
+                command=item_command(sid) if server.acceptance.enabled else None,
+            )
+            for sid, text, cover in candidates
+        ]
+        return types.InlineCompletionList(items=items)

@@ -139,4 +139,5 @@ def register(server: CodegenServer) -> None:
     @server.feature(types.SHUTDOWN)
     @guarded()
     def shutdown(params: Any) -> None:
+        server.retention.flush(None, "exited")  # pending retention checks are never lost
         server.worker.stop()
