@@ -84,3 +84,64 @@ async def test_inline_completion_round_trip_with_tiny_model(tiny_model):
         )
         assert report["generations"] == 1
         assert report["latency"]["model_ms_p50"] > 0
+
+
+async def test_candidates_are_alternatives_with_the_first_unchanged(tiny_model, tmp_path):
+    """``completion.candidates`` adds sampled alternatives (batched in process) after the
+    suggestion a single-candidate request gives; each is logged with the gate's features,
+    the first with the engine's log-probabilities."""
+    import json
+
+    text = "def área(r):\n    \n\nprint('😋', área(2))\n"
+    uri = "file:///circle.py"
+    log = tmp_path / "acceptance.jsonl"
+    answers = []
+    for candidates in (1, 4):
+        init = {
+            "completion": {
+                "temperature": 1.0,
+                "seed": 7,
+                "minLength": 1,
+                "candidates": candidates,
+                "candidateTemperature": 1.2,
+            },
+            "acceptanceLog": {"enabled": True, "path": str(log)},
+        }
+        async with running_server(
+            "--model", str(tiny_model), "--device", "cpu", init_options=init
+        ) as (client, _):
+            client.text_document_did_open(
+                types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "python", 1, text))
+            )
+            out = await client.text_document_inline_completion_async(
+                types.InlineCompletionParams(
+                    context=types.InlineCompletionContext(
+                        types.InlineCompletionTriggerKind.Invoked
+                    ),
+                    text_document=types.TextDocumentIdentifier(uri),
+                    position=types.Position(1, 4),
+                )
+            )
+            answers.append(out.items)
+            for item in out.items:
+                client.protocol.notify("textDocument/didShowCompletion", {"item": {
+                    "insertText": item.insert_text,
+                    "command": {"command": item.command.command,
+                                "arguments": item.command.arguments},
+                }})  # fmt: skip
+            await asyncio.sleep(0.3)
+    single, several = answers
+    assert len(single) == 1 and len(several) >= 2
+    assert several[0].insert_text == single[0].insert_text
+    texts = [item.insert_text for item in several]
+    assert len(set(texts)) == len(texts)  # deduplicated
+    ids = [item.command.arguments[0] for item in several]
+    assert len(set(ids)) == len(ids)
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    shown = {r["id"]: r for r in rows if r["event"] == "shown"}
+    assert set(ids) <= set(shown)
+    first = shown[ids[0]]
+    assert first["candidate"] == 0 and first["features"]["mean_logprob"] < 0
+    assert first["features"]["min_logprob"] <= first["features"]["mean_logprob"]
+    assert first["features"]["first_margin"] >= 0
+    assert [shown[i]["candidate"] for i in ids] == list(range(len(ids)))
