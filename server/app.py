@@ -21,6 +21,7 @@ from .features import (
     hints,
     inline_completion,
     lifecycle,
+    next_edit,
     syntax_diagnostics,
 )
 from .model.host import FakeSettings
@@ -33,6 +34,7 @@ FEATURES: list[Feature] = [
     lifecycle.register,
     configuration.register,
     inline_completion.register,
+    next_edit.register,
     completion_fallback.register,
     commands.register,
     acceptance.register,

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, get_type_hints
 
+from codegen.core.edit_prediction import EDIT_FORMAT_NAMES
 from codegen.core.fim import FIM_FORMATS, FIM_ORDERS
 from codegen.core.model import DEVICE_CHOICES, QUANTIZE_CHOICES
 
@@ -45,6 +46,14 @@ class SnippetOptions:
 
 
 @dataclass
+class RecentEditsOptions:
+    enabled: bool = True
+    """Recently edited and visited ranges of other files as completion context."""
+    max_tokens: int = 200
+    """Their own budget, on top of the snippets'."""
+
+
+@dataclass
 class CompletionOptions:
     enabled: bool = True
     fallback: bool = False
@@ -70,9 +79,27 @@ class CompletionOptions:
     deduplicated after post-processing; the editor cycles through them."""
     candidate_temperature: float = 0.6
     """The alternatives' sampling temperature (even when ``temperature`` is 0)."""
+    recent_edits: RecentEditsOptions = field(default_factory=RecentEditsOptions)
     gate: str | None = None
     """A show/no-show gate (``gate.json`` from ``codegen-train gate``): suggestions it
     predicts will not be accepted and kept are withheld."""
+
+
+@dataclass
+class NextEditOptions:
+    enabled: bool = True
+    """Answer ``textDocument/copilotInlineEdit``."""
+    format: str = "auto"
+    """``auto`` (our own format), ``codegen``, ``zeta`` or ``sweep``: see
+    ``core/edit_prediction.py``."""
+    lines_before: int = 3
+    lines_after: int = 5
+    """The editable region: lines around the cursor the model may rewrite."""
+    max_events: int = 3
+    """Recent edits shown to the model."""
+    context_lines: int = 10
+    """Lines of the file around the region (Zeta's excerpt)."""
+    max_new_tokens: int = 160
 
 
 @dataclass
@@ -116,6 +143,7 @@ class Options:
     model: ModelOptions = field(default_factory=ModelOptions)
     completion: CompletionOptions = field(default_factory=CompletionOptions)
     acceptance_log: AcceptanceLogOptions = field(default_factory=AcceptanceLogOptions)
+    next_edit: NextEditOptions = field(default_factory=NextEditOptions)
     docstrings: DocstringOptions = field(default_factory=DocstringOptions)
     hints: HintOptions = field(default_factory=HintOptions)
 
@@ -126,6 +154,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "model.fimFormat": tuple(sorted(FIM_FORMATS)),
     "completion.fimOrder": ("auto", *FIM_ORDERS),
     "docstrings.style": STYLES,
+    "nextEdit.format": ("auto", *EDIT_FORMAT_NAMES),
 }
 """The allowed values of the options that take a name; each list comes from the code
 that implements the names (``core`` for the model, the docstring formatter for styles)."""
@@ -217,8 +246,11 @@ def _deep_copy(options: Options) -> Options:
     return Options(
         model=dataclasses.replace(options.model),
         completion=dataclasses.replace(
-            options.completion, snippets=dataclasses.replace(options.completion.snippets)
+            options.completion,
+            snippets=dataclasses.replace(options.completion.snippets),
+            recent_edits=dataclasses.replace(options.completion.recent_edits),
         ),
+        next_edit=dataclasses.replace(options.next_edit),
         acceptance_log=dataclasses.replace(
             options.acceptance_log, retain_seconds=list(options.acceptance_log.retain_seconds)
         ),

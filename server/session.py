@@ -20,6 +20,7 @@ from codegen.core import __version__
 
 from .acceptance_log import AcceptanceLog
 from .completion.completer import Completer
+from .edits.store import EditStore
 from .lsp.code_actions import CodeActionHub
 from .lsp.diagnostics import DiagnosticsBoard
 from .lsp.documents import DocumentStore
@@ -57,6 +58,7 @@ class CodegenServer(LanguageServer):
         self.acceptance.options = defaults.acceptance_log
         self.completer = Completer(self)
         self.retention = RetentionChecks(self)
+        self.edits = EditStore(lambda: self.position_encoding)
         self.events = DocumentEvents()
         self.actions = CodeActionHub()
         self.diagnostics = DiagnosticsBoard(self)

@@ -26,6 +26,8 @@ from codegen.core.engine import (
 
 from ..acceptance_log import AcceptanceLog
 from ..docstrings.inline import DocstringSite, docstring_site, finish_docstring
+from ..edits.history import fit_chunks
+from ..edits.store import EditStore
 from ..lsp.documents import Document, DocumentStore
 from ..lsp.positions import line_content, with_lf
 from ..model.host import EngineHost
@@ -41,7 +43,7 @@ from .postprocess import FilterContext, make_stop_fn, postprocess
 from .postprocess.base import detect_indent_unit
 from .prompt import build_prompt
 from .should_complete import AUTOMATIC, should_complete
-from .snippets import OpenDocument, SnippetIndex, find_snippets
+from .snippets import OpenDocument, Snippet, SnippetIndex, find_snippets
 from .syntax_mode import completion_mode, language_of
 
 if TYPE_CHECKING:
@@ -118,6 +120,7 @@ class CompletionServer(Protocol):
     worker: ModelWorker
     stats: Stats
     acceptance: AcceptanceLog
+    edits: EditStore
     enabled: bool
 
     @property
@@ -303,6 +306,11 @@ class Completer:
                 opts.snippets.window_lines,
                 opts.snippets.min_similarity,
             )
+        if opts.recent_edits.enabled:
+            # Recently edited and visited ranges of other files, under their own budget.
+            chunks = [c for c in server.edits.recent.others(doc.uri) if server.host.may_send(c.uri)]
+            recent = fit_chunks(chunks, engine.count_tokens, opts.recent_edits.max_tokens)
+            snippets = [Snippet(c.path, c.line, c.text, 1.0) for c in recent] + list(snippets)
         prompt = build_prompt(
             engine.fim,
             window.prefix,

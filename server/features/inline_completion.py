@@ -54,6 +54,7 @@ def register(server: CodegenServer) -> None:
         uri = params.text_document.uri
         trigger = trigger_of(params.context.trigger_kind)
         pos = params.position
+        server.edits.visited(uri, pos.line)
         completion = await server.completer.complete(uri, pos.line, pos.character, trigger)
         if completion is None:
             return empty_list()

@@ -24,6 +24,7 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
+from ..edits.next_edit import CAPABILITY as NEXT_EDIT_CAPABILITY
 from . import text_sync
 from .documents import DocumentStore
 
@@ -162,3 +163,5 @@ def advertise_capabilities(caps: types.ServerCapabilities, commands: Any) -> Non
     )
     if caps.position_encoding is None:
         caps.position_encoding = types.PositionEncodingKind.Utf16
+    experimental = caps.experimental if isinstance(caps.experimental, dict) else {}
+    caps.experimental = {**experimental, "codegen": NEXT_EDIT_CAPABILITY}

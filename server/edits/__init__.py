@@ -1,0 +1,1 @@
+"""Edit history and next-edit suggestions (``textDocument/copilotInlineEdit``)."""
