@@ -1,4 +1,5 @@
-"""``codegen-eval``: score samples, generate and score HumanEval / infilling, compare runs."""
+"""``codegen-eval``: score samples, generate and score HumanEval / infilling, compare runs,
+report on the acceptance log."""
 
 from __future__ import annotations
 
@@ -152,6 +153,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("a", type=Path, help="first run directory (the baseline)")
     p.add_argument("b", type=Path, help="second run directory")
     p.add_argument("--plot", type=Path, default=None, help="PNG path (default B/compare.png)")
+
+    p = sub.add_parser(
+        "usage", help="accept rate, retained characters and latency from the acceptance log"
+    )
+    p.add_argument(
+        "logs", nargs="+", type=Path, metavar="LOG",
+        help="acceptance logs written by codegen-lsp (rotated LOG.1, LOG.2 ... are read too)",
+    )  # fmt: skip
+    p.add_argument(
+        "--out", required=True, type=Path, help="directory for report.md, metrics.json, usage.png"
+    )
+    p.add_argument(
+        "--bucket", default="auto", choices=["auto", "hour", "day", "week"],
+        help="time buckets of the over-time figures (default auto: hours under two days "
+        "of log, days up to 60, weeks beyond)",
+    )  # fmt: skip
     return parser
 
 
@@ -165,6 +182,8 @@ def _main(argv: list[str] | None) -> int:
         return _compare(args)
     if args.command == "fim":
         return _repo_fim(args)
+    if args.command == "usage":
+        return _usage(args)
     from . import runs
 
     if args.command == "samples" and _infilling_spec(args.problems):
@@ -356,6 +375,22 @@ def _compare(args: argparse.Namespace) -> int:
     print(render_table(cmp))
     out = plot(cmp, args.plot or args.b / "compare.png")
     print(f"\nplot: {out}")
+    return 0
+
+
+def _usage(args: argparse.Namespace) -> int:
+    from .usage import run_usage
+
+    metrics = run_usage(args.logs, args.out, args.bucket)
+    overall = metrics["overall"]
+    ratio = overall["retained"]["30s"]["ratio"]
+    kept = "-" if ratio is None else f"{ratio:.1%}"
+    print(
+        f"accept rate {overall['accept_rate']:.1%} ({overall['taken']}/{overall['shown']} shown), "
+        f"retained at 30 s {kept}, latency p50 {overall['latency_ms']['p50']} ms -> {args.out}"
+    )
+    if metrics["unreadable_lines"]:
+        print(f"{PROG}: {metrics['unreadable_lines']} unreadable lines skipped", file=sys.stderr)
     return 0
 
 

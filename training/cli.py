@@ -1,4 +1,5 @@
-"""``codegen-train``: pretrain a small model, build training data, fine-tune, merge, export."""
+"""``codegen-train``: pretrain a small model, build training data, fine-tune, merge, export,
+and train the show/no-show gate."""
 
 from __future__ import annotations
 
@@ -123,6 +124,22 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_export)
 
 
+def _add_gate(sub: argparse._SubParsersAction) -> None:
+    from .gate.cli import add_gate_arguments, run_gate
+
+    p = sub.add_parser(
+        "gate",
+        help="learn from the acceptance log which suggestions not to show",
+        description="Fit a logistic regression on the gate features of the suggestions "
+        "codegen-lsp showed (label: accepted and kept), hold out the latest ones, and pick "
+        "the threshold that withholds the most rejected suggestions while losing at most "
+        "--target-loss of the accepted; writes gate.json for the server, metrics.json, "
+        "report.md and tradeoff.png.",
+    )
+    add_gate_arguments(p)
+    p.set_defaults(func=run_gate)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -131,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sft(sub)
     _add_merge(sub)
     _add_export(sub)
+    _add_gate(sub)
     return parser
 
 
