@@ -200,3 +200,51 @@ async def test_malformed_events_are_ignored(tmp_path):
         item = (await inline(client, URI, 1, 4)).items[0]  # the server still answers
         assert item.insert_text == "total += 1"
     assert not path.exists()
+
+
+def write_gate(path, length_weight: float, intercept: float, threshold: float) -> None:
+    """A gate that only looks at the suggestion's length (log1p of its characters)."""
+    from codegen.core.gate import DEFAULT_VOCABULARIES, DEFAULTS, Gate, feature_names
+
+    n = len(feature_names(DEFAULT_VOCABULARIES))
+    coef = [0.0] * n
+    coef[feature_names(DEFAULT_VOCABULARIES).index("length_chars")] = length_weight
+    gate = Gate(
+        tuple(coef), intercept, (0.0,) * n, (1.0,) * n, DEFAULT_VOCABULARIES, DEFAULTS,
+        threshold, {},
+    )  # fmt: skip
+    path.write_text(json.dumps(gate.to_dict()))
+
+
+async def test_the_gate_withholds_what_it_predicts_will_not_be_kept(tmp_path):
+    # P(keep) = sigmoid(4 * log1p(chars) - 12): 0.40 for 10 characters, 0.85 for 25.
+    gate = tmp_path / "gate.json"
+    write_gate(gate, 4.0, -12.0, 0.5)
+    init = {"completion": {"gate": str(gate)}}
+    async with running_server("--model", "fake:total += 1", init_options=init) as (client, _):
+        open_doc(client, URI, "for i in x:\n    \n")
+        assert not (await inline(client, URI, 1, 4)).items
+        status = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="codegen.status")
+        )
+        assert status["latency"]["counters"]["gated"] == 1
+    long_reply = "fake:total += compute(i, j, k)"
+    async with running_server("--model", long_reply, init_options=init) as (client, _):
+        open_doc(client, URI, "for i in x:\n    \n")
+        assert [i.insert_text for i in (await inline(client, URI, 1, 4)).items] == [
+            "total += compute(i, j, k)"
+        ]
+
+
+async def test_a_corrupt_gate_is_reported_once_and_suggestions_stay_ungated(tmp_path):
+    gate = tmp_path / "gate.json"
+    gate.write_text("{not json")
+    init = {"completion": {"gate": str(gate)}}
+    async with running_server("--model", "fake:total += 1", init_options=init) as (client, _):
+        open_doc(client, URI, "for i in x:\n    \n")
+        assert (await inline(client, URI, 1, 4)).items[0].insert_text == "total += 1"
+        open_doc(client, "file:///work/b.py", "for i in x:\n    \n")
+        assert (await inline(client, "file:///work/b.py", 1, 4)).items
+        await asyncio.sleep(0.1)
+        messages = [m.message for m in client.messages if "gate" in m.message]
+        assert len(messages) == 1 and "not gating" in messages[0]
