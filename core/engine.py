@@ -262,9 +262,10 @@ class FakeEngine:
         start = time.perf_counter()
         with self._lock:
             self.calls += 1
-        text = self.reply if self.reply is not None else "pass\n"
+        reply = self.reply if self.reply is not None else "pass\n"
         steps = min(config.max_new_tokens, self.tokens_per_reply)
-        for _ in range(steps):
+        text, stopped = "", False
+        for step in range(steps):
             if cancel is not None and cancel.cancelled:
                 with self._lock:
                     self.cancelled_calls += 1
@@ -272,7 +273,14 @@ class FakeEngine:
                 return GenerationResult("", "cancelled", GenerationStats(total_ms=ms))
             if self.delay_per_token_s:
                 time.sleep(self.delay_per_token_s)
-        text, stopped = apply_stop_rules(text, config)
+            # The reply comes out in ``steps`` even pieces, stop rules checked after each
+            # (as a real engine checks them after every token).
+            shown = reply[: -(-len(reply) * (step + 1) // steps)]
+            text, stopped = apply_stop_rules(shown, config)
+            if stopped:
+                break
+        if steps and not stopped:
+            text, stopped = apply_stop_rules(reply, config)
         ms = (time.perf_counter() - start) * 1000
         stats = GenerationStats(
             prompt_tokens=self.count_tokens(prompt),

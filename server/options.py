@@ -80,6 +80,14 @@ class CompletionOptions:
     candidate_temperature: float = 0.6
     """The alternatives' sampling temperature (even when ``temperature`` is 0)."""
     recent_edits: RecentEditsOptions = field(default_factory=RecentEditsOptions)
+    deadline_ms: int = 0
+    """Once this many ms have passed since the request, stop decoding at the next line
+    break and show what is there (0: off)."""
+    speculate: bool = False
+    """While a suggestion is shown, compute the next one as if it were accepted."""
+    prefill_after_ms: int = 0
+    """After an edit and this long a pause, prefill the next prompt into the KV cache
+    (the server's prompt cache on a remote engine; 0: off)."""
     gate: str | None = None
     """A show/no-show gate (``gate.json`` from ``codegen-train gate``): suggestions it
     predicts will not be accepted and kept are withheld."""

@@ -10,6 +10,7 @@ one, and cancelling the request stops the engine at its next step.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -20,6 +21,7 @@ from codegen.core.engine import (
     CancelToken,
     GenerationConfig,
     GenerationResult,
+    StopFn,
     generate_rows,
     sample_configs,
 )
@@ -39,10 +41,11 @@ from .cache import CachedSuggestion, CompletionCache, TypedAhead, cache_key
 from .context import build_context
 from .debounce import AdaptiveDebounce
 from .gating import GateHolder, Scores, context_kind, features, scores_of
+from .latency import Deadline, accepted_document
 from .postprocess import FilterContext, make_stop_fn, postprocess
 from .postprocess.base import detect_indent_unit
 from .prompt import build_prompt
-from .should_complete import AUTOMATIC, should_complete
+from .should_complete import AUTOMATIC, INVOKED, should_complete
 from .snippets import OpenDocument, Snippet, SnippetIndex, find_snippets
 from .syntax_mode import completion_mode, language_of
 
@@ -141,6 +144,10 @@ class Completer:
         self.debounce = AdaptiveDebounce(self.options.debounce_ms, self.options.adaptive_debounce)
         self._latest: dict[str, int] = {}
         self._changed_at: dict[str, float] = {}
+        self._background: dict[str, tuple[tuple[str, ...] | None, asyncio.Task[None]]] = {}
+        """Per document: the speculative follow-up or background prefill running (with
+        the cache key it will fill), cancelled by the next real request."""
+        self._prefill_timers: dict[str, asyncio.TimerHandle] = {}
         self.generations = 0
         self.gate = GateHolder(lambda message: server.show(message))
 
@@ -159,6 +166,12 @@ class Completer:
         self.typed.forget(uri)
         self.snippets.forget(uri)
         self._changed_at.pop(uri, None)
+        timer = self._prefill_timers.pop(uri, None)
+        if timer is not None:
+            timer.cancel()
+        running = self._background.pop(uri, None)
+        if running is not None and not running[1].done():
+            running[1].cancel()
 
     def note_change(self, uri: str) -> None:
         """The document changed now (a keystroke): the gate's time-since-keystroke."""
@@ -201,6 +214,7 @@ class Completer:
             return None
         kind = context_kind(current[:col], current[col:], docstring is not None)
         key = cache_key(prefix_tail, suffix_head, model_id, mode)
+        await self._settle_background(uri, key)
         cached = self.cache.get(key)
         if cached is not None:
             return self._answer(
@@ -213,7 +227,7 @@ class Completer:
                 server.stats.count("debounced")
                 return None
 
-        generated, ctx = await self._generate(doc, line, col, mode, docstring)
+        generated, ctx = await self._generate(doc, line, col, mode, docstring, start=start)
         result = generated[0] if generated else None
         if result is None or result.finish_reason == "cancelled":
             server.stats.count("superseded")
@@ -221,6 +235,36 @@ class Completer:
         if doc.version != version or server.documents.get(uri) is not doc:
             server.stats.count("stale")
             return None
+        answer = self._postprocess(generated, ctx, docstring)
+        if answer is None:
+            server.stats.count("dropped")
+            return None
+        self.cache.put(key, answer)
+        completion = self._answer(
+            doc,
+            line,
+            col,
+            answer,
+            "model",
+            prefix_tail,
+            suffix_head,
+            start,
+            result.stats.total_ms,
+            mode,
+            kind,
+        )
+        if completion is not None and opts.speculate:
+            self._speculate(doc, line, col, answer)
+        return completion
+
+    def _postprocess(
+        self,
+        generated: list[GenerationResult],
+        ctx: FilterContext,
+        docstring: DocstringSite | None,
+    ) -> CachedSuggestion | None:
+        """The post-processed, deduplicated candidates; None when the first is dropped."""
+        result = generated[0]
         found: list[tuple[str, int]] = []
         for candidate in generated:
             if candidate.finish_reason == "cancelled":
@@ -234,29 +278,109 @@ class Completer:
             if candidate is result and suggestion is None:
                 break  # the first candidate is what the user sees: no first, no answer
         if not found:
-            server.stats.count("dropped")
             return None
         first, *rest = found
-        answer = CachedSuggestion(
-            first[0],
-            first[1],
-            scores_of(result.logprobs, result.first_margin),
-            tuple(rest),
+        return CachedSuggestion(
+            first[0], first[1], scores_of(result.logprobs, result.first_margin), tuple(rest)
         )
-        self.cache.put(key, answer)
-        return self._answer(
-            doc,
-            line,
-            col,
-            answer,
-            "model",
-            prefix_tail,
-            suffix_head,
-            start,
-            result.stats.total_ms,
-            mode,
-            kind,
+
+    # -- speculation and background prefill ------------------------------------------
+
+    async def _settle_background(self, uri: str, key: tuple[str, ...]) -> None:
+        """Before a real request: wait for the speculation that is computing exactly its
+        answer; cancel any other background work on the document (it would delay it)."""
+        running = self._background.pop(uri, None)
+        if running is None:
+            return
+        fills, task = running
+        if task.done():
+            return
+        if fills == key:
+            self.server.stats.count("speculation.awaited")
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.shield(task)
+            return
+        task.cancel()
+
+    def _run_background(self, uri: str, fills: tuple[str, ...] | None, work: Any) -> None:
+        previous = self._background.pop(uri, None)
+        if previous is not None and not previous[1].done():
+            previous[1].cancel()
+        task = asyncio.ensure_future(work)
+        self._background[uri] = (fills, task)
+
+    def _speculate(self, doc: Document, line: int, col: int, answer: CachedSuggestion) -> None:
+        """Compute, in the background, the suggestion after accepting ``answer``."""
+        server = self.server
+        after, new_line, new_col = accepted_document(doc, line, col, answer.text, answer.cover)
+        language = language_of(doc.uri, doc.language_id)
+        current = line_content(after.lines[new_line])
+        mode: CompletionMode = completion_mode(after.lines, new_line, new_col, language)
+        mode = should_complete(mode, current[:new_col], current[new_col:], INVOKED)
+        if mode == "none":
+            return
+        model_id = server.host.model_id()
+        key = cache_key(
+            text_before(after, new_line, new_col), text_after(after, new_line, new_col),
+            model_id, mode,
+        )  # fmt: skip
+        if self.cache.get(key) is not None:
+            return
+
+        async def work() -> None:
+            generated, ctx = await self._generate(
+                after, new_line, new_col, mode, None, job_key=f"speculate:{doc.uri}"
+            )
+            if not generated or generated[0].finish_reason == "cancelled":
+                return
+            follow = self._postprocess(generated, ctx, None)
+            if follow is not None and server.host.model_id() == model_id:
+                self.cache.put(key, follow)
+                server.stats.count("speculation.ready")
+
+        server.stats.count("speculation.started")
+        self._run_background(doc.uri, key, work())
+
+    def schedule_prefill(self, uri: str, line: int, character: int) -> None:
+        """After an edit: prefill at (line, client column) once the user pauses."""
+        pause = self.options.prefill_after_ms
+        loop = getattr(self.server, "loop", None)
+        if pause <= 0 or loop is None:
+            return
+        timer = self._prefill_timers.pop(uri, None)
+        if timer is not None:
+            timer.cancel()
+        version = None
+        doc = self.server.documents.get(uri)
+        if doc is not None:
+            version = doc.version
+
+        def fire() -> None:
+            self._prefill_timers.pop(uri, None)
+            current = self.server.documents.get(uri)
+            if current is None or current.version != version:
+                return  # typed on: the next pause will prefill
+            self._run_background(uri, None, self._prefill(current, line, character))
+
+        self._prefill_timers[uri] = loop.call_later(pause / 1000, fire)
+
+    async def _prefill(self, doc: Document, line: int, character: int) -> None:
+        server = self.server
+        if not server.enabled or not self.options.enabled or not server.host.ready:
+            return
+        if not server.host.may_send(doc.uri):
+            return
+        line, col = doc.clamp(line, character, server.position_encoding)
+        language = language_of(doc.uri, doc.language_id)
+        mode: CompletionMode = completion_mode(doc.lines, line, col, language)
+        if mode == "none":
+            mode = "line"
+        server.stats.count("prefill.started")
+        generated, _ = await self._generate(
+            doc, line, col, mode, None, job_key=f"prefill:{doc.uri}", prefill=True
         )
+        if generated and generated[0].finish_reason != "cancelled":
+            server.stats.count("prefill.done")
 
     async def _generate(
         self,
@@ -265,9 +389,15 @@ class Completer:
         col: int,
         mode: CompletionMode,
         docstring: DocstringSite | None = None,
+        *,
+        start: float | None = None,
+        job_key: str | None = None,
+        prefill: bool = False,
     ) -> tuple[list[GenerationResult], FilterContext]:
         """The first candidate (at ``completion.temperature``) and the sampled alternatives
-        (``completion.candidates`` in all), in one model job."""
+        (``completion.candidates`` in all), in one model job (keyed ``job_key``, default the
+        document: a newer job with the key supersedes it). ``start``: when the request
+        began, for ``completion.deadlineMs``. ``prefill``: only fill the KV cache."""
         server, opts = self.server, self.options
         engine = server.host.engine
         assert engine is not None
@@ -320,15 +450,23 @@ class Completer:
             doc.language_id,
             engine.fim.default_order if opts.fim_order == "auto" else opts.fim_order,
         )
+        stop_fn: StopFn = make_stop_fn(ctx)
+        deadline = None
+        if opts.deadline_ms > 0 and not prefill:
+            began = start if start is not None else time.perf_counter()
+            deadline = Deadline(stop_fn, began + opts.deadline_ms / 1000)
+            stop_fn = deadline
         config = GenerationConfig(
             max_new_tokens=opts.max_new_tokens if mode == "multi" else SINGLE_LINE_TOKENS,
             temperature=opts.temperature,
             seed=opts.seed,
             stop=(*engine.fim.stop_strings, *(docstring.stops if docstring else ())),
-            stop_fn=make_stop_fn(ctx),
+            stop_fn=stop_fn,
         )
+        if prefill:  # the prompt into the cache: nothing decoded in process, one token remote
+            config = replace(config, max_new_tokens=1 if server.host.remote else 0)
 
-        extra = min(max(opts.candidates, 1), MAX_CANDIDATES) - 1
+        extra = 0 if prefill else min(max(opts.candidates, 1), MAX_CANDIDATES) - 1
         alternative = replace(
             config,
             temperature=opts.candidate_temperature,
@@ -337,9 +475,12 @@ class Completer:
         )
 
         def run(token: CancelToken) -> list[GenerationResult]:
-            self.generations += 1
-            server.stats.count("generations")
+            if not prefill:
+                self.generations += 1
+                server.stats.count("generations")
             first = engine.generate(prompt, config, token)
+            if deadline is not None and deadline.fired:
+                server.stats.count("deadline")
             if extra <= 0 or first.finish_reason == "cancelled" or token.cancelled:
                 return [first]
             # Batched in process, one request with ``n`` on a server.
@@ -349,7 +490,7 @@ class Completer:
             return [first, *more]
 
         try:
-            return await run_model_job(server.worker, doc.uri, run) or [], ctx
+            return await run_model_job(server.worker, job_key or doc.uri, run) or [], ctx
         except asyncio.CancelledError:
             server.stats.count("cancelled")
             raise

@@ -41,12 +41,37 @@ def completion_range(server: CodegenServer, uri: str, c: Completion) -> types.Ra
     return types.Range(types.Position(c.line, start_col), types.Position(c.line, end_col))
 
 
+def encoded_length(text: str, encoding: str) -> int:
+    if encoding == "utf-8":
+        return len(text.encode("utf-8"))
+    if encoding == "utf-32":
+        return len(text)
+    return len(text.encode("utf-16-le")) // 2
+
+
+def end_of_change(change: types.TextDocumentContentChangePartial, encoding: str) -> tuple[int, int]:
+    """Where the cursor is after a change: the end of its inserted text."""
+    start = change.range.start
+    text = change.text
+    if "\n" not in text:
+        return start.line, start.character + encoded_length(text, encoding)
+    return start.line + text.count("\n"), encoded_length(text.rsplit("\n", 1)[1], encoding)
+
+
 def register(server: CodegenServer) -> None:
     # A closed document's typed-ahead state and snippet windows are no longer needed.
     server.events.subscribe(CLOSE, lambda params: server.completer.forget(params.text_document.uri))
-    server.events.subscribe(
-        CHANGE, lambda params: server.completer.note_change(params.text_document.uri)
-    )
+
+    def changed(params: types.DidChangeTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        server.completer.note_change(uri)
+        if server.completer.options.prefill_after_ms > 0 and params.content_changes:
+            last = params.content_changes[-1]
+            if isinstance(last, types.TextDocumentContentChangePartial):
+                line, character = end_of_change(last, server.position_encoding)
+                server.completer.schedule_prefill(uri, line, character)
+
+    server.events.subscribe(CHANGE, changed)
 
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     @guarded(empty_list)
