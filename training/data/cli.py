@@ -33,7 +33,8 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
         required=True,
         type=Path,
         metavar="PATH",
-        help="folders or git repositories, .jsonl files with a text/content field, or "
+        help="folders or git repositories, .jsonl files with a text/content field, "
+        "acceptance logs of codegen-lsp (.jsonl, recognised by their records), or "
         "datasets saved with save_to_disk; repeatable",
     )
     io.add_argument(
@@ -41,7 +42,8 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
         required=True,
         type=Path,
         metavar="DIR",
-        help="output directory: dataset/ (train/eval), stats.json, manifest.jsonl",
+        help="output directory: dataset/ (train/eval), stats.json, manifest.jsonl "
+        "(and gate.jsonl for acceptance logs)",
     )
     io.add_argument(
         "--default-language",
@@ -258,6 +260,14 @@ def run_data(args: argparse.Namespace) -> int:
         f"{total.get('train', 0)} train and {total.get('eval', 0)} eval examples; "
         f"{sum(stats['redactions'].values())} secrets redacted; wrote {config.out}"
     )
+    if "log" in stats:
+        log = stats["log"]
+        kept = sum(log["examples"].values())
+        print(
+            f"acceptance logs: {log['suggestions']} suggestions, {kept} kept as FIM examples "
+            f"({log['examples'].get('train', 0)} train, {log['examples'].get('eval', 0)} eval); "
+            + ", ".join(f"{n} {reason}" for reason, n in log["reasons"].items())
+        )
     return 0
 
 

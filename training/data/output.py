@@ -1,4 +1,4 @@
-"""Writing the results of `codegen-train data`: dataset, stats and manifest."""
+"""Writing the results of `codegen-train data`: dataset, stats, manifest and gate rows."""
 
 from __future__ import annotations
 
@@ -46,9 +46,12 @@ def write_outputs(
     rows: dict[str, list[dict[str, str]]],
     manifest: list[dict[str, Any]],
     stats: dict[str, Any],
+    gate_rows: list[dict[str, Any]] | None = None,
     progress: bool = True,
 ) -> None:
-    """Write ``out/dataset`` (a DatasetDict with train/eval), ``stats.json`` and ``manifest.jsonl``."""
+    """Write ``out/dataset`` (a DatasetDict with train/eval), ``stats.json`` and
+    ``manifest.jsonl``, and ``gate.jsonl`` when given rows for it (a stale one from an
+    earlier run with an acceptance log is removed otherwise)."""
     import datasets
 
     if out.exists() and not out.is_dir():
@@ -69,13 +72,23 @@ def write_outputs(
     if not progress:
         datasets.disable_progress_bars()
     try:
-        datasets.DatasetDict(splits).save_to_disk(str(target))
+        # An empty split needs one (empty) shard, or it cannot be loaded back.
+        empty = {split: 1 for split, split_rows in rows.items() if not split_rows}
+        datasets.DatasetDict(splits).save_to_disk(str(target), num_shards=empty)
     finally:
         if was_enabled:
             datasets.enable_progress_bars()
     (out / "stats.json").write_text(
         json.dumps(stats, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
-    with (out / "manifest.jsonl").open("w", encoding="utf-8") as handle:
-        for row in manifest:
+    _write_jsonl(out / "manifest.jsonl", manifest)
+    if gate_rows is not None:
+        _write_jsonl(out / "gate.jsonl", gate_rows)
+    else:
+        (out / "gate.jsonl").unlink(missing_ok=True)
+
+
+def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for row in rows:
             handle.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")

@@ -2,12 +2,18 @@
 
 Reads top to bottom as the steps it runs:
 
-1. list every input document of every source, in a fixed order;
+1. list every input document of every source, in a fixed order (acceptance logs
+   apart: their suggestions are read in step 2b);
 2. per document: filters, secret redaction (fail closed), decontamination,
    exact and near deduplication -> one manifest row each;
-3. split the kept files into train/eval by a hash of their path;
-4. build examples (FIM/LM windows, docstrings, synthetic fixes, commit fixes);
-5. redact every example once more, then write dataset, stats and manifest.
+2b. per suggestion of an acceptance log (``usage_log.py``): its outcome, and for a
+   kept one the same redaction, decontamination and deduplication -> one manifest row
+   and one gate row each;
+3. split the kept files (and the files of kept suggestions) into train/eval by a hash
+   of their path;
+4. build examples (FIM/LM windows, docstrings, synthetic fixes, commit fixes, and the
+   FIM examples of kept suggestions);
+5. redact every example once more, then write dataset, stats, manifest and gate rows.
 
 Nothing is written before step 5, so a failure never leaves raw text behind.
 """
@@ -34,11 +40,21 @@ from .example import TASKS, Example
 from .filters import FilterConfig, filter_file
 from .output import write_outputs
 from .sources import InputFile, is_git_repository, iter_source
-from .split import assign_splits
+from .split import assign_splits, split_score
 from .tasks.commits import commit_fix_examples
 from .tasks.docstring import DocstringConfig, build_docstring_examples
 from .tasks.fim import FimConfig, build_eval_fim_examples, build_fim_examples
 from .tasks.fix import FixConfig, build_fix_examples
+from .usage_log import (
+    LogItem,
+    LogStats,
+    examine_suggestions,
+    gate_row,
+    is_usage_log,
+    log_example,
+    manifest_row,
+    read_suggestions,
+)
 
 
 @dataclass
@@ -276,19 +292,25 @@ def _redacted_row(example: Example, split: str, stats: Stats) -> dict[str, str]:
 
 
 def run_pipeline(config: DataConfig) -> dict[str, Any]:
-    """Run every step and write ``dataset/``, ``stats.json`` and ``manifest.jsonl`` under ``config.out``."""
+    """Run every step and write ``dataset/``, ``stats.json`` and ``manifest.jsonl`` (and
+    ``gate.jsonl`` when a source is an acceptance log) under ``config.out``."""
     fmt = get_fim_format(config.fim_format)
     stats = Stats()
     contamination = build_contamination_index(config)
+    logs = [source for source in config.sources if is_usage_log(source)]
     files = [
         item
         for source in config.sources
+        if source not in logs
         for item in iter_source(source, config.default_language, config.filters.max_bytes)
     ]
     bar = tqdm(files, desc="files", unit="file", disable=not config.progress)
     documents, manifest = select_documents(bar, config, contamination, stats)
+    log_stats = LogStats()
+    suggestions = examine_log_sources(logs, config, documents, contamination, stats, log_stats)
     # Keyed by relative path: moving the repository must not reshuffle the split.
-    splits = assign_splits(sorted({d.path for d in documents}), config.eval_fraction, config.seed)
+    keys = {d.path for d in documents} | {i.file for i in suggestions if i.parts is not None}
+    splits = assign_splits(sorted(keys), config.eval_fraction, config.seed)
     for document in documents:
         document.split = splits[document.path]
     split_of = {(d.source, d.path): d.split for d in documents}
@@ -302,12 +324,63 @@ def run_pipeline(config: DataConfig) -> dict[str, Any]:
             rows[document.split].append(_redacted_row(example, document.split, stats))
     for example, split in commit_examples(config, documents, contamination, fmt, stats):
         rows[split].append(_redacted_row(example, split, stats))
+    gate_rows = []
+    for item in suggestions:
+        split = splits.get(item.file) or _hash_split(item.file, config)
+        if item.parts is not None:
+            example = log_example(item, split, fmt, config.fim, config.seed)
+            rows[split].append(_redacted_row(example, split, stats))
+            log_stats.examples[split] += 1
+        manifest.append(manifest_row(item, split))
+        if item.outcome != "log_incomplete":
+            gate_rows.append(gate_row(item, split))
     for split, split_rows in rows.items():
         stats.examples[split] = Counter(r["task"] for r in split_rows)
     result = stats.as_dict()
+    if logs:
+        result["log"] = log_stats.as_dict()
     result["config"] = _config_summary(config)
-    write_outputs(config.out, rows, manifest, result, progress=config.progress)
+    write_outputs(
+        config.out,
+        rows,
+        manifest,
+        result,
+        gate_rows=gate_rows if logs else None,
+        progress=config.progress,
+    )
     return result
+
+
+def examine_log_sources(
+    logs: list[Path],
+    config: DataConfig,
+    documents: list[Document],
+    contamination: ContaminationIndex,
+    stats: Stats,
+    log_stats: LogStats,
+    redactor: Redactor = redact_secrets,
+) -> list[LogItem]:
+    """Every suggestion of the acceptance logs with its outcome (reasons counted in
+    ``log_stats``); a suggestion in a file of the other sources takes that file's path."""
+    if not logs:
+        return []
+    suggestions = read_suggestions(logs, log_stats)
+    items = examine_suggestions(
+        tqdm(suggestions, desc="suggestions", unit="suggestion", disable=not config.progress),
+        {d.path for d in documents},
+        contamination,
+        config.fim.window_chars,
+        "fim" in config.tasks,
+        stats,
+        redactor,
+    )
+    log_stats.reasons.update(item.reason.split(" (")[0] for item in items)
+    return items
+
+
+def _hash_split(key: str, config: DataConfig) -> str:
+    """The split of a file that has no example (for its gate rows): the hash rule alone."""
+    return "eval" if split_score(key, config.seed) < config.eval_fraction else "train"
 
 
 def _config_summary(config: DataConfig) -> dict[str, Any]:
