@@ -147,6 +147,16 @@ def register(server: CodegenServer) -> None:
                     "line": sl,
                     "col": sc,
                     "replaced": prediction.text[edit.start : edit.end],
+                    # What a next-edit training example needs (codegen-train data): the
+                    # recent edits, the region, and where in it this edit goes.
+                    "events": [
+                        {"path": e.path, "old": e.old, "new": e.new, "line": e.line}
+                        for e in ctx.events
+                    ],
+                    "region": ctx.region,
+                    "region_line": position_of(prediction.text, ctx.region_start)[0],
+                    "edit_start": edit.start - ctx.region_start,
+                    "edit_end": edit.end - ctx.region_start,
                     "prefix": prediction.text[max(0, edit.start - 1000) : edit.start],
                     "suffix": prediction.text[edit.end : edit.end + 1000],
                 },
