@@ -201,14 +201,25 @@ def start_nvim(nvim: str, codegen_lsp: Path, tmp_path: Path) -> Iterator[Callabl
     on a file; every instance is closed after the test."""
     started: list[Nvim] = []
 
-    def start(file: Path, model: str = "fake:urn 42", inline: str = "auto") -> Nvim:
+    def start(
+        file: Path,
+        model: str = "fake:urn 42",
+        inline: str = "auto",
+        setup: dict[str, Any] | None = None,
+        fake_items: list[str] | None = None,
+    ) -> Nvim:
+        """`setup`: more options for require("codegen").setup(); `fake_items`: use the
+        in-process fake server of nvim/fake_server.lua, answering these texts."""
         env = {
             "CODEGEN_NVIM_PLUGIN": str(EDITORS / "nvim"),
             "CODEGEN_LSP": str(codegen_lsp),
             "CODEGEN_MODEL": model,
             "CODEGEN_INLINE": inline,
+            "CODEGEN_SETUP": json.dumps(setup or {}),
             "XDG_STATE_HOME": str(tmp_path / "state"),
         }
+        if fake_items is not None:
+            env["CODEGEN_FAKE_ITEMS"] = json.dumps(fake_items)
         init = Path(__file__).parent / "nvim" / "init.lua"
         socket = tmp_path / f"nvim-{len(started)}.sock"
         session = Nvim(nvim, socket, ["-u", str(init), str(file)], env)

@@ -11,6 +11,9 @@
 //   stateDir     scratch folder for code-server's user data and extensions
 //   file         file to open, relative to the workspace
 //   type         text to type at the end of the file
+//   steps        optional, after the ghost text is shown and before Tab: a list of
+//                {"press": KEY} (Playwright key names) and {"ghost": "shown"|"hidden"}
+//                (wait until the ghost text is on screen / gone)
 //   expect       the file's whole content after Tab accepted the ghost text and it was saved
 //   screenshot   where to save the screenshot with ghost text on screen
 //   timeoutMs    how long to wait for each step
@@ -164,6 +167,11 @@ async function main() {
     step("ghost text shown");
     fs.mkdirSync(path.dirname(config.screenshot), { recursive: true });
     await page.screenshot({ path: config.screenshot });
+    for (const s of config.steps ?? []) {
+      if (s.press) await page.keyboard.press(s.press);
+      if (s.ghost) await ghost.waitFor({ state: s.ghost === "shown" ? "visible" : "hidden", timeout });
+      step(s.press ? `pressed ${s.press}` : `ghost text ${s.ghost}`);
+    }
 
     await page.keyboard.press("Tab");
     await page.keyboard.press("Control+S");

@@ -13,6 +13,15 @@ export interface CompletionSettings {
   maxLines: number;
   temperature: number;
   debounceMs: number;
+  /** Suggestions per answer (the first, then sampled alternatives); Alt+] / Alt+[ cycle. */
+  candidates: number;
+}
+
+/** The server's opt-in acceptance log (what happened to each suggestion; local JSONL). */
+export interface AcceptanceLogSettings {
+  enabled: boolean;
+  /** "" = the server's default (~/.local/share/codegen/acceptance.jsonl). */
+  path: string;
 }
 
 export interface Settings {
@@ -28,6 +37,7 @@ export interface Settings {
   quantize: Quantize;
   device: Device;
   completion: CompletionSettings;
+  acceptanceLog: AcceptanceLogSettings;
 }
 
 /** Reads one setting below `codegen.`; VS Code's `WorkspaceConfiguration.get` fits. */
@@ -43,7 +53,8 @@ export const DEFAULT_SETTINGS: Settings = {
   fimFormat: "",
   quantize: "none",
   device: "auto",
-  completion: { enabled: true, maxNewTokens: 96, maxLines: 12, temperature: 0, debounceMs: 60 },
+  completion: { enabled: true, maxNewTokens: 96, maxLines: 12, temperature: 0, debounceMs: 60, candidates: 1 },
+  acceptanceLog: { enabled: false, path: "" },
 };
 
 /** Settings whose change means the model must be reloaded, i.e. the server restarted. */
@@ -98,6 +109,13 @@ export function readSettings(get: SettingGetter): Settings {
       maxLines: Math.floor(num(get("completion.maxLines"), d.completion.maxLines, 1)),
       temperature: Math.min(num(get("completion.temperature"), d.completion.temperature, 0), 2),
       debounceMs: Math.floor(num(get("completion.debounceMs"), d.completion.debounceMs, 0)),
+      candidates: Math.min(Math.floor(num(get("completion.candidates"), d.completion.candidates, 1)), 8),
+    },
+    acceptanceLog: {
+      enabled: typeof get("acceptanceLog.enabled") === "boolean"
+        ? (get("acceptanceLog.enabled") as boolean)
+        : d.acceptanceLog.enabled,
+      path: text(get("acceptanceLog.path"), d.acceptanceLog.path),
     },
   };
 }
@@ -126,7 +144,7 @@ export function serverCommand(s: Settings): ServerCommand {
  * The `codegen` section in the server's wire shape (camelCase, model options
  * grouped under `model`), sent as `initializationOptions` and with
  * `workspace/didChangeConfiguration`; an empty adapter is sent as null (none), and an
- * empty served model or FIM format is left out (the server's default: detect it).
+ * empty served model, FIM format or acceptance-log path is left out (the server's default).
  */
 export function serverOptions(s: Settings): Record<string, unknown> {
   return {
@@ -139,6 +157,10 @@ export function serverOptions(s: Settings): Record<string, unknown> {
       ...(s.fimFormat ? { fimFormat: s.fimFormat } : {}),
     },
     completion: { ...s.completion },
+    acceptanceLog: {
+      enabled: s.acceptanceLog.enabled,
+      ...(s.acceptanceLog.path ? { path: s.acceptanceLog.path } : {}),
+    },
   };
 }
 

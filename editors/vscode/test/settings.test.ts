@@ -28,6 +28,8 @@ test("invalid values fall back to defaults instead of failing", () => {
   assert.equal(s.device, "auto");
   assert.equal(s.completion.maxNewTokens, 96);
   assert.equal(s.completion.temperature, 0);
+  assert.equal(from({ "completion.candidates": 0 }).completion.candidates, 1);
+  assert.equal(from({ "completion.candidates": 20 }).completion.candidates, 8);
   assert.deepEqual(s.serverArgs, ["--log"]);
   assert.equal(s.model, "builtin:tiny");
 });
@@ -47,8 +49,13 @@ test("server options mirror the settings; an empty adapter means none", () => {
   const s = from({ model: "Qwen/Qwen2.5-Coder-1.5B", quantize: "4bit", device: "cuda" });
   assert.deepEqual(serverOptions(s), {
     model: { model: "Qwen/Qwen2.5-Coder-1.5B", adapter: null, quantize: "4bit", device: "cuda" },
-    completion: { enabled: true, maxNewTokens: 96, maxLines: 12, temperature: 0, debounceMs: 60 },
+    completion: { enabled: true, maxNewTokens: 96, maxLines: 12, temperature: 0, debounceMs: 60, candidates: 1 },
+    acceptanceLog: { enabled: false },
   });
+  assert.deepEqual(
+    serverOptions(from({ "acceptanceLog.enabled": true, "acceptanceLog.path": " /tmp/a.jsonl " })).acceptanceLog,
+    { enabled: true, path: "/tmp/a.jsonl" },
+  );
   assert.deepEqual(serverOptions(from({ adapter: "/runs/a1" })).model, {
     model: "builtin:tiny",
     adapter: "/runs/a1",
@@ -63,5 +70,6 @@ test("model settings restart the server; completion settings do not", () => {
   assert.equal(needsRestart(base, from({ quantize: "8bit" })), true);
   assert.equal(needsRestart(base, from({ serverArgs: ["--model", "fake:"] })), true);
   assert.equal(needsRestart(base, from({ "completion.maxNewTokens": 16 })), false);
+  assert.equal(needsRestart(base, from({ "acceptanceLog.enabled": true })), false);
   assert.equal(needsRestart(base, from({})), false);
 });

@@ -5,13 +5,20 @@ vim.opt.swapfile = false
 vim.opt.shadafile = "NONE"
 vim.lsp.log.set_level(vim.log.levels.WARN)
 
-require("codegen").setup({
+require("codegen").setup(vim.tbl_deep_extend("force", {
   server_path = assert(os.getenv("CODEGEN_LSP")),
   server_args = vim.split(os.getenv("CODEGEN_LSP_ARGS") or "", " ", { trimempty = true }),
   model = os.getenv("CODEGEN_MODEL") or "fake:return 42",
   inline = os.getenv("CODEGEN_INLINE") or "auto",
   debounce_ms = 50,
-})
+}, vim.json.decode(os.getenv("CODEGEN_SETUP") or "{}")))
+
+-- CODEGEN_FAKE_ITEMS: the in-process fake server of fake_server.lua instead of codegen-lsp.
+if os.getenv("CODEGEN_FAKE_ITEMS") then
+  require("codegen").start()
+  local here = vim.fs.dirname(debug.getinfo(1, "S").source:sub(2))
+  vim.lsp.config("codegen", { cmd = dofile(here .. "/fake_server.lua").cmd })
+end
 
 -- Read by the tests through `nvim --remote-expr`.
 _G.codegen_e2e = {}
@@ -60,4 +67,9 @@ end
 
 function _G.codegen_e2e.buffer()
   return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\n")
+end
+
+--- What the fake server recorded (fake_server.lua), as JSON.
+function _G.codegen_e2e.fake_events()
+  return vim.json.encode(_G.codegen_fake and _G.codegen_fake.events or {})
 end

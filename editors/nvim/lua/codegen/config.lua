@@ -23,6 +23,7 @@
 ---@field quantize "none"|"8bit"|"4bit"
 ---@field device "auto"|"cpu"|"cuda"
 ---@field completion table<string, any>  server completion options, sent as given (camelCase)
+---@field acceptance_log table<string, any>  server acceptance-log options, sent as given (camelCase, e.g. { enabled = true })
 ---@field inline codegen.InlineMode  "auto": native vim.lsp.inline_completion on 0.12+, else extmarks
 ---@field debounce_ms integer       wait after typing before asking (extmark fallback only)
 ---@field keymaps codegen.Keymaps   insert-mode keys, set in buffers the server attaches to
@@ -43,6 +44,7 @@ M.defaults = {
   quantize = "none",
   device = "auto",
   completion = {},
+  acceptance_log = {},
   inline = "auto",
   debounce_ms = 150,
   keymaps = {
@@ -98,7 +100,7 @@ end
 ---@param config codegen.Config
 ---@return table
 function M.server_settings(config)
-  return {
+  local settings = {
     model = {
       model = config.model,
       adapter = config.adapter or vim.NIL,
@@ -110,6 +112,10 @@ function M.server_settings(config)
     -- An empty Lua table would be sent as a JSON array.
     completion = next(config.completion) and vim.deepcopy(config.completion) or vim.empty_dict(),
   }
+  if next(config.acceptance_log) then
+    settings.acceptanceLog = vim.deepcopy(config.acceptance_log)
+  end
+  return settings
 end
 
 --- Whether to use Neovim's own inline completion (0.12+) rather than extmarks.

@@ -1,7 +1,10 @@
 --- Ghost text with extmarks, for Neovim 0.10 and 0.11 (0.12+ uses the built-in
---- vim.lsp.inline_completion). Asks for textDocument/inlineCompletion after a pause
---- in typing and shows the answer after the cursor.
+--- vim.lsp.inline_completion unless `inline = "fallback"`). Asks for
+--- textDocument/inlineCompletion after a pause in typing and shows the answer after the
+--- cursor; after a partial accept the rest of the same item stays on screen. Reports
+--- what happens to each item through codegen.events.
 
+local events = require("codegen.events")
 local lsp = require("codegen.lsp")
 local text = require("codegen.text")
 
@@ -23,9 +26,11 @@ local ns = vim.api.nvim_create_namespace("codegen.ghost")
 ---@type table<integer, codegen.GhostState>
 local states = {}
 
-local function item_text(item)
-  local insert = item.insertText
-  return type(insert) == "table" and insert.value or insert or ""
+local item_text = events.insert_text
+
+local function encoding_of(s)
+  local client = vim.lsp.get_client_by_id(s.client_id)
+  return client and client.offset_encoding or "utf-16"
 end
 
 --- The text between the item's range start and the cursor (what the user already typed).
@@ -48,17 +53,39 @@ local function current_remaining(bufnr)
   if not item then
     return nil
   end
-  local client = vim.lsp.get_client_by_id(s.client_id)
-  local encoding = client and client.offset_encoding or "utf-16"
-  return text.remaining(item_text(item), typed_part(bufnr, item, s.row, s.col, encoding))
+  return text.remaining(item_text(item), typed_part(bufnr, item, s.row, s.col, encoding_of(s)))
 end
 
-function M.clear(bufnr)
+--- Bytes after the cursor that the item's range replaces (its end on the cursor's line).
+local function cover_bytes(bufnr, item, row, col, encoding)
+  local range = item.range
+  if not range or range["end"].line ~= row then
+    return 0
+  end
+  local line = vim.api.nvim_buf_get_lines(bufnr, row, row + 1, false)[1] or ""
+  return math.max(0, lsp.byte_index(line, range["end"].character, encoding) - col)
+end
+
+local function hide(bufnr)
   vim.api.nvim_buf_clear_namespace(bufnr, ns, 0, -1)
   local s = states[bufnr]
   if s then
     s.items, s.index = {}, 1
   end
+end
+
+--- Hides the suggestion: replaced by a new answer, or accepted (no event).
+---@param bufnr integer
+function M.clear(bufnr)
+  hide(bufnr)
+  events.forget(bufnr)
+end
+
+--- Hides the suggestion because the user dismissed it (reported to the server).
+---@param bufnr integer
+function M.dismiss(bufnr)
+  events.dismissed(bufnr)
+  hide(bufnr)
 end
 
 local function render(bufnr)
@@ -85,6 +112,7 @@ local function render(bufnr)
     virt_lines = #virt_lines > 0 and virt_lines or nil,
     hl_mode = "combine",
   })
+  events.shown(bufnr, s.items[s.index])
 end
 
 local function request(bufnr)
@@ -111,6 +139,7 @@ local function request(bufnr)
       return
     end
     s.items, s.index, s.row, s.col, s.tick = result.items or result, 1, row, col, tick
+    events.offer(bufnr, s.client_id, s.items)
     render(bufnr)
   end, bufnr)
 end
@@ -141,12 +170,31 @@ function M.attach(bufnr, client_id, debounce_ms)
   vim.api.nvim_create_autocmd({ "TextChangedI", "InsertEnter" }, {
     group = group,
     buffer = bufnr,
-    callback = function() schedule_request(bufnr) end,
+    callback = function(args)
+      local s = states[bufnr]
+      -- A partial accept's own edit: the rest of the item stays on screen.
+      if args.event == "TextChangedI" and #s.items > 0 and vim.b[bufnr].changedtick == s.tick then
+        return
+      end
+      schedule_request(bufnr)
+    end,
+  })
+  vim.api.nvim_create_autocmd("CursorMovedI", {
+    group = group,
+    buffer = bufnr,
+    callback = function()
+      local s = states[bufnr]
+      local cursor = vim.api.nvim_win_get_cursor(0)
+      -- Moving away without typing dismisses; typing asks again (TextChangedI).
+      if M.visible(bufnr) and (cursor[1] - 1 ~= s.row or cursor[2] ~= s.col) then
+        M.dismiss(bufnr)
+      end
+    end,
   })
   vim.api.nvim_create_autocmd({ "InsertLeave", "BufLeave" }, {
     group = group,
     buffer = bufnr,
-    callback = function() M.clear(bufnr) end,
+    callback = function() M.dismiss(bufnr) end,
   })
   vim.api.nvim_create_autocmd("BufWipeout", {
     group = group,
@@ -157,6 +205,7 @@ function M.attach(bufnr, client_id, debounce_ms)
         s.timer:close()
       end
       states[bufnr] = nil
+      events.forget(bufnr)
     end,
   })
 end
@@ -177,6 +226,8 @@ function M.shown(bufnr)
 end
 
 --- Inserts all, the next word or the rest of the line of the suggestion at the cursor.
+--- After a partial accept the rest of the same item stays on screen; the whole of it
+--- (at once or piece by piece) replaces the text its range covers and runs its command.
 ---@param bufnr integer
 ---@param kind "all"|"word"|"line"
 function M.accept(bufnr, kind)
@@ -184,13 +235,26 @@ function M.accept(bufnr, kind)
     return
   end
   local s = states[bufnr]
-  local piece = text.cut(assert(current_remaining(bufnr)), kind)
+  local item, encoding = s.items[s.index], encoding_of(s)
+  local insert = item_text(item)
+  local typed = typed_part(bufnr, item, s.row, s.col, encoding)
+  local piece = text.cut(text.remaining(insert, typed), kind)
+  local prefix = text.accepted_prefix(insert, typed, piece)
+  local rest = insert:sub(#prefix + 1)
+  local cover = cover_bytes(bufnr, item, s.row, s.col, encoding)
   local lines = vim.split(piece, "\n", { plain = true })
-  M.clear(bufnr)
-  vim.api.nvim_buf_set_text(bufnr, s.row, s.col, s.row, s.col, lines)
+  hide(bufnr)
+  vim.api.nvim_buf_set_text(bufnr, s.row, s.col, s.row, s.col + (rest == "" and cover or 0), lines)
   local last_row = s.row + #lines - 1
   local last_col = (#lines == 1 and s.col or 0) + #lines[#lines]
   vim.api.nvim_win_set_cursor(0, { last_row + 1, last_col })
+  events.took(bufnr, item, prefix)
+  if rest ~= "" then
+    local range = lsp.range_at(bufnr, last_row, last_col, cover, encoding)
+    s.items = { { insertText = rest, range = range, command = item.command } }
+    s.index, s.row, s.col, s.tick = 1, last_row, last_col, vim.b[bufnr].changedtick
+    render(bufnr)
+  end
 end
 
 --- Shows the candidate `step` places further (wrapping around).

@@ -105,6 +105,55 @@ function M.byte_index(line, character, encoding)
   return vim.lsp.util._str_byteindex_enc(line, character, encoding)
 end
 
+--- Sends a notification on 0.10 (client.notify) and 0.11+ (client:notify) alike.
+---@param client vim.lsp.Client
+---@param method string
+---@param params table
+function M.notify(client, method, params)
+  if vim.fn.has("nvim-0.11") == 1 then
+    client:notify(method, params)
+  else
+    ---@diagnostic disable-next-line: param-type-mismatch
+    client.notify(method, params)
+  end
+end
+
+--- Runs an LSP `Command` (such as an inline completion item's) on the server, ignoring the answer.
+---@param client vim.lsp.Client
+---@param command lsp.Command
+---@param bufnr integer?
+function M.run_command(client, command, bufnr)
+  M.request(client, "workspace/executeCommand", { command = command.command, arguments = command.arguments },
+    function() end, bufnr)
+end
+
+--- The LSP `character` offset in `encoding` of the byte index `col` in `line`.
+---@param line string
+---@param col integer
+---@param encoding string  "utf-8", "utf-16" or "utf-32"
+---@return integer
+function M.char_index(line, col, encoding)
+  if vim.fn.has("nvim-0.11") == 1 then
+    return vim.str_utfindex(line, encoding, col, false)
+  end
+  ---@diagnostic disable-next-line: deprecated
+  return vim.lsp.util._str_utfindex_enc(line, col, encoding)
+end
+
+--- The LSP range in `bufnr` from the byte position (`row`, `col`) over the next `cover` bytes of that line.
+---@param bufnr integer
+---@param row integer  0-based
+---@param col integer  0-based byte column
+---@param cover integer
+---@param encoding string
+---@return lsp.Range
+function M.range_at(bufnr, row, col, cover, encoding)
+  local line = vim.api.nvim_buf_get_lines(bufnr, row, row + 1, false)[1] or ""
+  local start = { line = row, character = M.char_index(line, col, encoding) }
+  local stop = { line = row, character = M.char_index(line, math.min(col + cover, #line), encoding) }
+  return { start = start, ["end"] = stop }
+end
+
 --- Runs a server command (workspace/executeCommand) and calls `on_result(err, result)`.
 ---@param command string
 ---@param arguments any[]?

@@ -15,11 +15,11 @@ function M.remaining(suggestion, typed)
 end
 
 --- The next word of `text`: leading blanks (and newlines) plus one run of word
---- characters, or one run of punctuation.
+--- characters (letters, digits, "_" and any non-ASCII character), or one run of punctuation.
 ---@param text string
 ---@return string
 function M.next_word(text)
-  return text:match("^%s*[%w_]+") or text:match("^%s*[^%w_%s]+") or text
+  return text:match("^%s*[%w_\128-\255]+") or text:match("^%s*[^%w_%s\128-\255]+") or text
 end
 
 --- The rest of the current line of `text`; when `text` starts with a line
@@ -45,6 +45,29 @@ function M.cut(text, kind)
     return M.next_line(text)
   end
   return text
+end
+
+--- The prefix of `suggestion` that is in the buffer once `piece` (a cut of what
+--- `remaining(suggestion, typed)` left) is inserted at the cursor.
+---@param suggestion string
+---@param typed string
+---@param piece string
+---@return string
+function M.accepted_prefix(suggestion, typed, piece)
+  local matched = typed ~= "" and suggestion:sub(1, #typed) == typed and typed or ""
+  return matched .. piece
+end
+
+--- Length of `s` in UTF-16 code units (how LSP clients such as Copilot's count).
+---@param s string
+---@return integer
+function M.utf16_len(s)
+  if vim.fn.has("nvim-0.11") == 1 then
+    return vim.str_utfindex(s, "utf-16", nil, false)
+  end
+  ---@diagnostic disable-next-line: missing-parameter
+  local _, units = vim.str_utfindex(s)
+  return units
 end
 
 return M
