@@ -282,16 +282,18 @@ def collect(records: Iterable[Mapping[str, Any]]) -> list[Suggestion]:
             s.rejected = True
         elif event == RETAINED:
             try:
-                s.retention.append(
-                    Retention(
-                        after_s=float(row["after_s"]),
-                        retained_chars=int(row["retained_chars"]),
-                        retained_fraction=float(row["retained_fraction"]),
-                        kept=str(row.get("kept", "")),
-                        status=str(row.get("status", "measured")),
-                    )
+                measured = Retention(
+                    after_s=float(row["after_s"]),
+                    retained_chars=int(row["retained_chars"]),
+                    retained_fraction=float(row["retained_fraction"]),
+                    kept=str(row.get("kept", "")),
+                    status=str(row.get("status", "measured")),
                 )
             except (KeyError, TypeError, ValueError):
                 continue
+            # A later accept (after a partial one) measures again: the newest record of
+            # each delay is the one that counts.
+            s.retention = [r for r in s.retention if abs(r.after_s - measured.after_s) > 1e-6]
+            s.retention.append(measured)
             s.retention.sort(key=lambda r: r.after_s)
     return list(by_id.values())

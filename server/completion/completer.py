@@ -551,7 +551,6 @@ class Completer:
                         "suffix": suffix_head[:LOGGED_CONTEXT],
                         "features": shown if index == 0 else features_of(text),
                         "candidate": index,
-                        "_insert_text": text.replace("\n", eol) if eol != "\n" else text,
                     },
                 )
         server.stats.record(source, latency_ms, engine_ms)

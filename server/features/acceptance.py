@@ -74,13 +74,14 @@ def register(server: CodegenServer) -> None:
         if offered is None:
             server.acceptance.record(ACCEPTED, suggestion_id)  # logs the unknown id
             return False
+        # Counted on the text with "\n" line breaks: editors count a line break as one
+        # unit whatever the document's line endings.
         text = str(offered.get("text", ""))
-        insert = str(offered.get("_insert_text", text))
-        if units is None or units >= len(insert.encode("utf-16-le")) // 2:
+        if units is None or units >= len(text.encode("utf-16-le")) // 2:
             row = server.acceptance.record(ACCEPTED, suggestion_id)
             accepted = text
         else:
-            part = insert[: code_points(insert, units)].replace("\r\n", "\n")
+            part = text[: code_points(text, units)]
             row = server.acceptance.record(PARTIAL, suggestion_id, accepted_chars=len(part))
             accepted = part
         if row is not None:

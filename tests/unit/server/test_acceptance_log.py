@@ -124,3 +124,20 @@ def test_gate_features_helpers():
     scores = scores_of([-1.0, -3.0], 0.5)
     assert (scores.mean_logprob, scores.min_logprob, scores.first_margin) == (-2.0, -3.0, 0.5)
     assert scores_of([], None).mean_logprob is None
+
+
+def test_the_newest_retention_of_a_delay_counts():
+    from codegen.core.usage_log import collect
+
+    base = {"schema": "codegen.usage/1", "id": "a", "text": "abcdef", "uri": "file:///a.py"}
+    rows = [
+        {**base, "ts": 1, "event": "partial", "accepted_chars": 3},
+        {**base, "ts": 2, "event": "retained", "after_s": 30.0, "retained_chars": 3,
+         "retained_fraction": 1.0, "kept": "abc"},
+        {**base, "ts": 3, "event": "accepted"},
+        {**base, "ts": 4, "event": "retained", "after_s": 30.0, "retained_chars": 6,
+         "retained_fraction": 1.0, "kept": "abcdef"},
+    ]  # fmt: skip
+    (s,) = collect(rows)
+    assert [r.retained_chars for r in s.retention] == [6]
+    assert s.accepted and s.partial_chars == 3 and s.taken_chars == 6
