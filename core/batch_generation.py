@@ -7,16 +7,24 @@ slots idle.
 
 - Prompts are **left-padded** to one length, with an attention mask and position ids
   that start at 0 on each row's first real token, so a row sees exactly what it would
-  see alone. Rows joining later are left-padded (keys/values of zeros, masked out) to
-  the running batch's length, or the batch to theirs.
+  see alone. A waiting row takes a finished row's slot over **in place** (its keys/values
+  written into that slot right-aligned, its first token picked at once), so the batch
+  and its cache are not rebuilt; rows joining free slots are left-padded (keys/values of
+  zeros, masked out) to the running batch's length, or the batch to theirs.
 - Identical prompts (the ``n`` samples of one problem) are run through the model
   **once**; the last few prompts' keys/values are kept, so their later samples copy them.
-- The key/value cache is kept across steps: each step feeds one token per row.
+- The key/value cache is kept across steps: each step feeds one token per row. Its
+  full-attention layers live in buffers with room for every token the rows may still
+  generate, so a step writes one column in place instead of concatenating (which
+  copies the whole cache of every layer at every step).
 - Each row has its own stop rules, EOS, ``max_new_tokens`` and, when sampling, its own
-  ``torch.Generator`` seeded with its seed, so its draws never depend on its neighbours.
-- A finished row leaves the batch (its cache rows too), and columns that only padding
-  still uses are trimmed.
-- The cancellation flag is checked before every step.
+  uniform draws from a generator seeded with its seed (:mod:`codegen.core.sampling`),
+  so its tokens never depend on its neighbours; the batch is sampled in one go.
+- A finished row whose slot nobody takes over leaves the batch (its cache rows too),
+  and columns that only padding still uses are trimmed. A step without padding passes no
+  attention mask.
+- The cancellation flag is checked before every step; the picked tokens come to the
+  host once per step, for the rows' stop rules.
 
 :func:`slot_count` bounds the batch by a row count and a token budget (rows x (longest
 prompt + most new tokens): the cache's size), so memory stays bounded however many rows
@@ -25,11 +33,12 @@ a caller passes.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from .engine import (
     CancelToken,
@@ -38,7 +47,7 @@ from .engine import (
     GenerationStats,
     apply_stop_rules,
 )
-from .sampling import pick_tokens
+from .sampling import Sampler, row_draws
 
 DEFAULT_MAX_BATCH_TOKENS = 32768
 """Cache tokens one micro-batch may hold: rows x (longest prompt + most new tokens)."""
@@ -54,6 +63,8 @@ class BatchRow:
     text: str = ""
     finish: str | None = None
     stats: GenerationStats = field(default_factory=GenerationStats)
+    draws: Any = None
+    """Its sampling uniforms (:func:`~codegen.core.sampling.row_draws`) once admitted."""
 
     def result(self) -> GenerationResult:
         self.stats.new_tokens = len(self.generated)
@@ -119,12 +130,13 @@ class BatchDecoder:
         start = time.perf_counter()
         pending = list(rows)
         active: list[BatchRow] = []
-        generators: list[Any] = []
+        sampler: Sampler | None = None
         # The running batch's cache, attention mask, next positions and last logits.
         cache: Any = None
         mask: Any = None
         next_pos: Any = None
         logits: Any = None
+        padded = False  # whether any row has padding (else the model needs no mask)
         while pending or active:
             if cancel is not None and cancel.cancelled:
                 for row in active + pending:
@@ -136,40 +148,34 @@ class BatchDecoder:
             if pending and len(active) < slots and (not active or _mergeable(cache)):
                 joining = pending[: slots - len(active)]
                 del pending[: len(joining)]
-                for row in joining:
-                    row.stats.time_to_first_token_ms = -1.0  # set when its first token comes
-                new = self._prefill(joining)
-                cache, mask, next_pos, logits = _merge((cache, mask, next_pos, logits), new)
+                room = _room(active + joining)
+                new = self._prefill(joining, room)
+                cache, mask, next_pos, logits = _merge((cache, mask, next_pos, logits), new, room)
                 active += joining
-                generators += [_generator(row.config, self.device) for row in joining]
-            tokens = pick_tokens(logits, [r.config for r in active], generators)
-            now_ms = (time.perf_counter() - start) * 1000
-            keep = []
-            for b, row in enumerate(active):
-                if row.stats.time_to_first_token_ms < 0:
-                    row.stats.time_to_first_token_ms = now_ms
-                _advance(row, tokens[b], self.stop_ids, self.decode)
-                if row.finish is None:
-                    keep.append(b)
-                else:
-                    row.stats.total_ms = (time.perf_counter() - start) * 1000
-                    if on_finish:
-                        on_finish(row)
-            if len(keep) < len(active):
-                index = torch.tensor(keep, dtype=torch.long, device=self.device)
-                cache.batch_select_indices(index)
-                mask, next_pos = mask[index], next_pos[index]
-                active = [active[b] for b in keep]
-                generators = [generators[b] for b in keep]
+                sampler, padded = None, not bool(mask.all())
+            if sampler is None:
+                sampler = self._sampler(active)
+            tokens = sampler(logits)
+            free = self._take(active, tokens.tolist(), start, on_finish)
+            if free:
+                if pending and _mergeable(cache):
+                    batch = (cache, mask, next_pos, tokens)
+                    free = self._refill(active, free, pending, batch, start, on_finish)
+                live = [b for b in range(len(active)) if b not in free]
+                if not live:
+                    active, cache, mask, next_pos, logits = [], None, None, None, None
+                    continue
+                if free:  # finished rows nobody took over leave the batch
+                    index = torch.tensor(live, dtype=torch.long, device=self.device)
+                    cache.batch_select_indices(index)
+                    mask, next_pos, tokens = mask[index], next_pos[index], tokens[index]
+                    active = [active[b] for b in live]
                 cache, mask = _trim_padding(cache, mask)
-            if not active:
-                cache = mask = next_pos = logits = None
-                continue
-            feed = torch.tensor([[r.generated[-1]] for r in active], device=self.device)
+                sampler, padded = None, not bool(mask.all())
             mask = torch.cat([mask, mask.new_ones(len(active), 1)], dim=1)
             out = self.model(
-                input_ids=feed,
-                attention_mask=mask,
+                input_ids=tokens[:, None],
+                attention_mask=mask if padded else None,
                 position_ids=next_pos[:, None],
                 use_cache=True,
                 **{self.cache_kw: cache},
@@ -177,9 +183,79 @@ class BatchDecoder:
             next_pos = next_pos + 1
             logits = out.logits[:, -1].float()
 
-    def _prefill(self, rows: list[BatchRow]) -> tuple:
-        """Prefill each distinct prompt of ``rows`` once (or copy it from the memo), left-padded
-        to one length; ``(cache, mask, next positions, last logits)`` with one row per row."""
+    def _sampler(self, rows: list[BatchRow]) -> Sampler:
+        configs, draws = [r.config for r in rows], [r.draws for r in rows]
+        return Sampler(configs, draws, [len(r.generated) for r in rows], self.device)
+
+    def _take(
+        self,
+        rows: list[BatchRow],
+        tokens: list[int],
+        start: float,
+        on_finish: Callable[[BatchRow], None] | None,
+        slots: Sequence[int] | None = None,
+    ) -> list[int]:
+        """Give ``rows[b]`` its token ``tokens[b]``; the slots (``slots[b]``, default ``b``)
+        of the rows that finished."""
+        now_ms = (time.perf_counter() - start) * 1000
+        done = []
+        for b, (row, token) in enumerate(zip(rows, tokens, strict=True)):
+            if row.stats.time_to_first_token_ms < 0:
+                row.stats.time_to_first_token_ms = now_ms
+            _advance(row, token, self.stop_ids, self.decode)
+            if row.finish is not None:
+                row.stats.total_ms = (time.perf_counter() - start) * 1000
+                if on_finish:
+                    on_finish(row)
+                done.append(b if slots is None else slots[b])
+        return done
+
+    def _refill(
+        self,
+        active: list[BatchRow],
+        free: list[int],
+        pending: list[BatchRow],
+        batch: tuple,
+        start: float,
+        on_finish: Callable[[BatchRow], None] | None,
+    ) -> list[int]:
+        """Waiting rows take over the ``free`` slots of finished rows in place: their
+        prefilled keys/values right-aligned in the slot, their first token picked from
+        their prefill's logits (into ``tokens``, fed with the others' at the next step), so
+        neither the cache nor the batch is rebuilt. Returns the slots still free."""
+        import torch
+
+        cache, mask, next_pos, tokens = batch
+        width, free = mask.shape[1], list(free)
+        while free and pending and len(pending[0].ids) <= width:
+            joining = pending[: len(free)]
+            count = next((i for i, row in enumerate(joining) if len(row.ids) > width), len(joining))
+            joining, slots = joining[:count], free[:count]
+            del pending[:count], free[:count]
+            self._remember([self._admit(row) for row in joining])
+            lasts = []
+            for slot, row in zip(slots, joining, strict=True):
+                kv, last = self._memo[tuple(row.ids)]
+                for layer, (keys, values) in zip(cache.layers, kv, strict=True):
+                    layer.place(slot, keys, values)
+                mask[slot] = 0
+                mask[slot, width - len(row.ids) :] = 1
+                next_pos[slot] = len(row.ids)
+                active[slot] = row
+                lasts.append(last)
+            first = self._sampler(joining)(torch.stack(lasts))
+            tokens[torch.tensor(slots, device=self.device)] = first
+            free += self._take(joining, first.tolist(), start, on_finish, slots)
+        return sorted(free)
+
+    def _admit(self, row: BatchRow) -> BatchRow:
+        row.stats.time_to_first_token_ms = -1.0  # set when its first token comes
+        row.draws = row_draws(row.config, self.device)
+        return row
+
+    def _remember(self, rows: list[BatchRow]) -> None:
+        """Prefill each distinct prompt of ``rows`` not in the memo (one model call, left
+        padded) and keep its keys/values and last logits there."""
         import torch
         from transformers import DynamicCache
 
@@ -210,6 +286,18 @@ class BatchDecoder:
             self._memo.move_to_end(ids)  # in use: evict older prompts first
         while len(self._memo) > max(PREFIX_MEMO, len(distinct)):
             self._memo.popitem(last=False)
+
+    def _prefill(self, rows: list[BatchRow], room: int) -> tuple:
+        """Prefill each distinct prompt of ``rows`` once (or copy it from the memo), left-padded
+        to one length; ``(cache, mask, next positions, last logits)`` with one row per row,
+        its full-attention layers with ``room`` columns to grow into."""
+        import torch
+        from transformers import DynamicCache
+        from transformers.cache_utils import DynamicLayer
+
+        for row in rows:
+            self._admit(row)
+        self._remember(rows)
         width = max(len(r.ids) for r in rows)
         per_layer: list[tuple[list, list]] = []
         masks, logits = [], []
@@ -218,15 +306,24 @@ class BatchDecoder:
             for layer, (k, v) in enumerate(kv):
                 if len(per_layer) <= layer:
                     per_layer.append(([], []))
-                per_layer[layer][0].append(_pad_left(k, width - k.shape[-2]))
-                per_layer[layer][1].append(_pad_left(v, width - v.shape[-2]))
+                per_layer[layer][0].append(k)
+                per_layer[layer][1].append(v)
             row_mask = torch.zeros(width, dtype=torch.long, device=self.device)
             row_mask[width - len(row.ids) :] = 1
             masks.append(row_mask)
             logits.append(last)
         cache = DynamicCache(config=self.model.config)
         for layer, (keys, values) in enumerate(per_layer):
-            cache.update(torch.cat(keys), torch.cat(values), layer)
+            if layer < len(cache.layers) and type(cache.layers[layer]) is not DynamicLayer:
+                # A sliding-window layer keeps positions of its own: fill it through update.
+                padded = [[_pad_left(t, width - t.shape[-2]) for t in ts] for ts in (keys, values)]
+                cache.update(torch.cat(padded[0]), torch.cat(padded[1]), layer)
+                continue
+            grown = _growing_layer().around(keys, values, width, room)
+            if layer < len(cache.layers):
+                cache.layers[layer] = grown
+            else:  # a cache that makes its layers on first use
+                cache.layers.append(grown)
         mask = torch.stack(masks)
         return cache, mask, mask.sum(dim=-1), torch.stack(logits)
 
@@ -235,12 +332,97 @@ def _layers_kv(cache: Any) -> list[tuple[Any, Any]]:
     return [(layer.keys, layer.values) for layer in cache.layers]
 
 
-def _mergeable(cache: Any) -> bool:
-    """Rows can join a running batch only when every cache layer is a plain growing one
-    (sliding-window layers track positions of their own)."""
+@functools.cache
+def _growing_layer() -> Any:
+    """The cache layer of a running batch's full-attention layers (defined on first use, so
+    that importing this module needs no transformers).
+
+    A ``DynamicLayer`` whose ``keys``/``values`` are views of buffers with room for more
+    tokens: ``update`` writes the new columns in place, where ``DynamicLayer`` would
+    concatenate (copying the whole layer at every step). Out of room, it moves to a buffer
+    twice as long; if something replaced ``keys`` by another tensor, it adopts that one.
+    """
     from transformers.cache_utils import DynamicLayer
 
-    return cache is None or all(type(layer) is DynamicLayer for layer in cache.layers)
+    class GrowingLayer(DynamicLayer):
+        def __init__(self, key_buffer: Any, value_buffer: Any, length: int) -> None:
+            super().__init__()
+            self.device = key_buffer.device
+            self.is_initialized = True
+            self._use(key_buffer, value_buffer, length)
+
+        @classmethod
+        def around(cls, keys: list, values: list, width: int, room: int) -> Any:
+            """A layer holding the rows of ``keys``/``values`` (``[rows, H, T, D]`` tensors)
+            right-aligned at ``width`` columns, behind zero padding, with ``room`` more."""
+            return cls(_stack_right(keys, width, room), _stack_right(values, width, room), width)
+
+        def _use(self, key_buffer: Any, value_buffer: Any, length: int) -> None:
+            self._key_buffer, self._value_buffer = key_buffer, value_buffer
+            self.keys = key_buffer[:, :, :length]
+            self.values = value_buffer[:, :, :length]
+
+        def update(self, key_states: Any, value_states: Any, *args: Any, **kwargs: Any) -> Any:
+            keys, values = cast(Any, self.keys), cast(Any, self.values)
+            length, new = keys.shape[-2], key_states.shape[-2]
+            replaced = keys.data_ptr() != self._key_buffer.data_ptr() or (
+                values.data_ptr() != self._value_buffer.data_ptr()
+            )
+            if replaced or length + new > self._key_buffer.shape[-2]:
+                room = max(new, length)
+                keys = _stack_right([keys], length, room)
+                self._use(keys, _stack_right([values], length, room), length)
+            self._key_buffer[:, :, length : length + new] = key_states
+            self._value_buffer[:, :, length : length + new] = value_states
+            self._use(self._key_buffer, self._value_buffer, length + new)
+            return self.keys, self.values
+
+        def batch_select_indices(self, indices: Any) -> None:
+            length = cast(Any, self.keys).shape[-2]
+            self._use(self._key_buffer[indices], self._value_buffer[indices], length)
+
+        def place(self, slot: int, keys: Any, values: Any) -> None:
+            """Put one row's ``[1, H, T, D]`` keys/values in row ``slot``, right-aligned at
+            the current length, behind zeros."""
+            length, n = cast(Any, self.keys).shape[-2], keys.shape[-2]
+            for buffer, states in ((self._key_buffer, keys), (self._value_buffer, values)):
+                buffer[slot, :, : length - n] = 0
+                buffer[slot, :, length - n : length] = states[0]
+
+        def drop_front(self, columns: int) -> None:
+            """Forget the first ``columns`` columns (padding no row uses any more)."""
+            length = cast(Any, self.keys).shape[-2] - columns
+            self._use(self._key_buffer[:, :, columns:], self._value_buffer[:, :, columns:], length)
+
+    return GrowingLayer
+
+
+def _stack_right(parts: list, width: int, room: int) -> Any:
+    """``parts`` (``[rows, H, T, D]`` tensors) stacked along rows, each right-aligned at
+    column ``width`` of a zero buffer ``width + room`` columns long."""
+    rows = sum(p.shape[0] for p in parts)
+    heads, _, dim = parts[0].shape[1:]
+    buffer = parts[0].new_zeros((rows, heads, width + room, dim))
+    row = 0
+    for part in parts:
+        n, length = part.shape[0], part.shape[-2]
+        buffer[row : row + n, :, width - length : width] = part
+        row += n
+    return buffer
+
+
+def _room(rows: list[BatchRow]) -> int:
+    """Columns the cache needs beyond the prompt: the most tokens any row may still feed."""
+    return max(max(0, r.config.max_new_tokens - len(r.generated)) for r in rows)
+
+
+def _mergeable(cache: Any) -> bool:
+    """Rows can join a running batch only when every cache layer is a plain full-attention
+    one (sliding-window layers track positions of their own)."""
+    from transformers.cache_utils import DynamicLayer
+
+    kinds = (DynamicLayer, _growing_layer())
+    return cache is None or all(type(layer) in kinds for layer in cache.layers)
 
 
 def _pad_left(tensor: Any, n: int) -> Any:
@@ -254,8 +436,9 @@ def _pad_left(tensor: Any, n: int) -> Any:
     return torch.cat([tensor.new_zeros(shape), tensor], dim=-2)
 
 
-def _merge(batch: tuple, new: tuple) -> tuple:
-    """The running batch with the newly prefilled rows appended, both right-aligned."""
+def _merge(batch: tuple, new: tuple, room: int) -> tuple:
+    """The running batch with the newly prefilled rows appended, both right-aligned, with
+    ``room`` columns to grow into."""
     import torch
 
     cache, mask, next_pos, logits = batch
@@ -263,10 +446,9 @@ def _merge(batch: tuple, new: tuple) -> tuple:
     if cache is None:
         return new
     width = max(mask.shape[1], new_mask.shape[1])
-    for layer, joining in zip(cache.layers, new_cache.layers, strict=True):
-        grow, add = width - layer.keys.shape[-2], width - joining.keys.shape[-2]
-        layer.keys = torch.cat([_pad_left(layer.keys, grow), _pad_left(joining.keys, add)])
-        layer.values = torch.cat([_pad_left(layer.values, grow), _pad_left(joining.values, add)])
+    for i, (layer, joining) in enumerate(zip(cache.layers, new_cache.layers, strict=True)):
+        keys, values = [layer.keys, joining.keys], [layer.values, joining.values]
+        cache.layers[i] = _growing_layer().around(keys, values, width, room)
 
     def pad_mask(m: Any) -> Any:
         return torch.cat([m.new_zeros(m.shape[0], width - m.shape[1]), m], dim=1)
@@ -282,8 +464,11 @@ def _trim_padding(cache: Any, mask: Any) -> tuple[Any, Any]:
     if first == 0 or not _mergeable(cache):
         return cache, mask
     for layer in cache.layers:
-        layer.keys = layer.keys[:, :, first:]
-        layer.values = layer.values[:, :, first:]
+        if isinstance(layer, _growing_layer()):
+            layer.drop_front(first)
+        else:
+            layer.keys = layer.keys[:, :, first:]
+            layer.values = layer.values[:, :, first:]
     return cache, mask[:, first:]
 
 
@@ -303,13 +488,3 @@ def _advance(row: BatchRow, token: int, stop_ids: set[int], decode: Callable) ->
         row.finish = "stop"
     elif full:
         row.finish = "length"
-
-
-def _generator(config: GenerationConfig, device: Any) -> Any:
-    import torch
-
-    if config.temperature <= 0:
-        return None
-    generator = torch.Generator(device=device)
-    generator.manual_seed(config.seed if config.seed is not None else 0)
-    return generator

@@ -36,7 +36,7 @@ from .engine import (
 )
 from .errors import ConfigError
 from .model import LoadedModel, attach_adapter, load_model, set_active_adapter
-from .sampling import pick_token
+from .sampling import Sampler, row_draws
 
 
 def common_prefix_length(a: list[int], b: list[int]) -> int:
@@ -188,10 +188,8 @@ class TransformersEngine:
         logits, cache, reuse = self._prefill(ids, config.use_cache_reuse)
         stats.reused_tokens = reuse
         cache_ids = list(ids)
-        generator = None
-        if config.temperature > 0:
-            generator = torch.Generator(device=logits.device)
-            generator.manual_seed(config.seed if config.seed is not None else 0)
+        # The same draws and picks as this row gets in any batch of generate_batch.
+        sampler = Sampler([config], [row_draws(config, logits.device)], [0], logits.device)
         generated: list[int] = []
         logprobs: list[float] = []
         first_margin: float | None = None
@@ -200,7 +198,7 @@ class TransformersEngine:
             if cancel is not None and cancel.cancelled:
                 finish = "cancelled"
                 break
-            token = pick_token(logits, config, generator)
+            token = int(sampler(logits[None])[0])
             if step == 0:
                 stats.time_to_first_token_ms = (time.perf_counter() - start) * 1000
                 top2 = torch.topk(logits, 2).values if logits.shape[-1] > 1 else None

@@ -185,14 +185,34 @@ def test_waiting_rows_join_as_soon_as_a_slot_frees(engine) -> None:
     finally:
         hook.remove()
         engine._stop_ids = saved
-    # Two slots: the two longest prompts start; when the 2-token row finishes, "x" is
-    # prefilled and joins the running batch while the long row goes on.
+    # Two slots: the two longest prompts start; as soon as the 2-token row finishes, "x"
+    # is prefilled, picks its first token and takes the slot over in place, so the next
+    # step feeds both rows again; when "x" is done and nobody waits, its slot leaves.
     width = max(len(engine.encode(p)) for p in prompts[:2])
     joining = (1, len(engine.encode("x")))
-    assert shapes == [(2, width), (2, 1), (1, 1), joining, (2, 1), (2, 1)] + [(1, 1)] * 3
+    assert shapes == [(2, width), (2, 1), joining, (2, 1), (2, 1)] + [(1, 1)] * 4
     assert done == [1, 2, 0]
     assert [r.stats.new_tokens for r in results] == list(sizes)
     _same(results, _single(engine, prompts, configs))
+
+
+def test_sampled_rows_taking_over_finished_slots_equal_their_single_generate(engine) -> None:
+    configs = [
+        GenerationConfig(max_new_tokens=n, temperature=t, top_p=p, seed=i)
+        for i, (n, t, p) in enumerate(
+            [
+                (3, 0.9, 0.9),
+                (9, 1.2, 1.0),
+                (5, 0.0, 1.0),
+                (12, 0.7, 0.5),
+                (2, 1.0, 0.95),
+                (7, 0.8, 1.0),
+            ]
+        )
+    ]
+    single = _single(engine, PROMPTS, configs)
+    for size in (2, 3):
+        _same(engine.generate_batch(PROMPTS, configs, batch_size=size), single)
 
 
 def test_cancellation_stops_every_unfinished_row(engine) -> None:
@@ -272,3 +292,40 @@ def test_eval_generation_writes_the_same_rows_for_any_batch_size(engine, tmp_pat
     assert len({r["completion"] for r in runs[4, 0.8]}) > len(
         {r["completion"] for r in runs[4, 0.0]}
     )
+
+
+def test_running_cache_is_written_in_place_and_grows_when_out_of_room() -> None:
+    """Decoding writes each step's keys/values into the running batch's buffers (no copy of
+    the cache per step); out of room it moves to a larger buffer; trimming, dropping rows
+    and a replaced tensor keep the same contents as plain concatenation."""
+    import torch
+
+    from codegen.core.batch_generation import _growing_layer
+
+    generator = torch.Generator().manual_seed(0)
+
+    def kv(rows: int, length: int):
+        return torch.randn((rows, 2, length, 4), generator=generator)
+
+    short, long = kv(1, 2), kv(1, 3)
+    layer = _growing_layer().around([short, long], [-short, -long], width=3, room=2)
+    expected = torch.cat([torch.cat([torch.zeros((1, 2, 1, 4)), short], dim=2), long])
+    assert torch.equal(layer.keys, expected) and torch.equal(layer.values, -expected)
+    assert layer.get_seq_length() == 3
+    start = layer.keys.data_ptr()
+    for _ in range(3):  # room for two steps, then it grows
+        step = kv(2, 1)
+        keys, values = layer.update(step, -step)
+        expected = torch.cat([expected, step], dim=2)
+        assert torch.equal(keys, expected) and torch.equal(values, -expected)
+        if keys.shape[2] <= 5:
+            assert keys.data_ptr() == start  # written in place
+    layer.batch_select_indices(torch.tensor([1]))
+    layer.drop_front(1)
+    expected = expected[1:, :, 1:]
+    assert torch.equal(layer.keys, expected) and torch.equal(layer.values, -expected)
+    layer.keys, layer.values = layer.keys.clone(), layer.values.clone()  # someone replaced them
+    step = kv(1, 1)
+    keys, values = layer.update(step, -step)
+    assert torch.equal(keys, torch.cat([expected, step], dim=2))
+    assert torch.equal(values, -torch.cat([expected, step], dim=2))
