@@ -217,9 +217,12 @@ class Completer:
         await self._settle_background(uri, key)
         cached = self.cache.get(key)
         if cached is not None:
-            return self._answer(
+            completion = self._answer(
                 doc, line, col, cached, "cache", prefix_tail, suffix_head, start, 0.0, mode, kind
             )
+            if completion is not None and opts.speculate:  # accepting in a chain
+                self._speculate(doc, line, col, cached)
+            return completion
 
         if trigger == AUTOMATIC:
             await asyncio.sleep(self.debounce.delay_ms() / 1000)

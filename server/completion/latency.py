@@ -43,7 +43,8 @@ class Deadline:
             self.passed_at = self._last_len  # the token just generated came after it
         self._last_len = len(text)
         if self.passed_at is not None:
-            newline = text.find("\n", self.passed_at)
+            # Never inside the leading line breaks: cutting there would show nothing.
+            newline = text.find("\n", max(self.passed_at, len(text) - len(text.lstrip())))
             if newline >= 0:
                 self.fired = True
                 return newline

@@ -58,12 +58,14 @@ async def test_speculative_follow_up_answers_the_accept_from_memory():
         counters = (await status(client))["latency"]["counters"]
         assert counters["speculation.ready"] == 1
         insert(client, 2, 1, 4, first.insert_text)  # the user accepts
-        generations = (await status(client))["generations"]
         follow = await inline(client, URI, 1, 4 + len(first.insert_text))
         report = await status(client)
-        assert report["generations"] == generations  # no model call: from memory
-        assert report["latency"]["counters"]["answers.cache"] == 1
+        counters = report["latency"]["counters"]
+        assert counters["answers.cache"] == 1  # no model call: from memory
+        assert counters["answers.model"] == 1
         assert follow is not None
+        # An answer from memory speculates on in turn (accepting in a chain).
+        assert counters["speculation.started"] == 2
 
 
 async def test_background_prefill_after_a_pause():
@@ -84,3 +86,15 @@ async def test_background_prefill_after_a_pause():
         insert(client, 2, 1, 4, "t")
         await asyncio.sleep(0.3)
         assert "prefill.started" not in (await status(client))["latency"]["counters"]
+
+
+async def test_deadline_passed_before_the_first_line_keeps_that_line():
+    # After a block opener the suggestion starts with a line break: a deadline that has
+    # passed before any code came (a long prompt, a queue) still shows the first line.
+    reply = "fake:\\n    a = 1\\n    b = 2\\n    c = 3\\n"
+    args = ("--model", reply, "--fake-delay-ms", "20", "--fake-tokens", "40")
+    init = {"completion": {"deadlineMs": 1}}
+    async with running_server(*args, init_options=init) as (client, _):
+        open_doc(client, URI, "def f():\n")
+        out = await inline(client, URI, 0, 8)
+        assert out.items and out.items[0].insert_text == "\n    a = 1"
