@@ -99,6 +99,8 @@ def test_checkhealth_reports_server_and_model(start_nvim, python_file, codegen_l
     )
     assert f"server: {codegen_lsp} --stdio" in report
     assert "model loaded: fake on " in report
+    assert "next-edit suggestions: on (normal mode: <Tab> jumps to the edit" in report
+    assert "the server offers next edits (textDocument/copilotInlineEdit)" in report
     assert "codegen is not installed" not in report and "ERROR" not in report
 
 

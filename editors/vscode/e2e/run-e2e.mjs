@@ -9,13 +9,24 @@
 //   vsix         the packaged extension
 //   workspace    folder to open (its .vscode/settings.json points at the server)
 //   stateDir     scratch folder for code-server's user data and extensions
-//   file         file to open, relative to the workspace
-//   type         text to type at the end of the file
-//   steps        optional, after the ghost text is shown and before Tab: a list of
-//                {"press": KEY} (Playwright key names) and {"ghost": "shown"|"hidden"}
-//                (wait until the ghost text is on screen / gone)
-//   expect       the file's whole content after Tab accepted the ghost text and it was saved
-//   screenshot   where to save the screenshot with ghost text on screen
+//   file         file to open first, relative to the workspace
+//   steps        what to do once the server is ready, in order:
+//                  {"open": FILE}              open another file of the workspace
+//                  {"settings": {...}}         add these to the workspace settings; a model
+//                                              change restarts the server: wait with "ready"
+//                  {"ready": true}             wait until the server restarted and is ready
+//                  {"type": TEXT}              type TEXT (40 ms between keys)
+//                  {"press": KEY}              press a key (Playwright key names)
+//                  {"ghost": "shown"|"hidden"} wait until ghost text is on screen / gone (the
+//                                              first ghost text shown is returned as ghostText)
+//                  {"struck": TEXT|null, "line": LINE}  wait until TEXT is the text shown
+//                                              struck through (a next edit's replaced text),
+//                                              on the line LINE if given / until none is
+//                  {"hint": TEXT}              wait until a decoration after a line shows TEXT
+//                  {"cursor": "Ln L, Col C"}   wait until the status bar shows this position
+//                  {"screenshot": PATH}        save a screenshot
+//   expect       {FILE: CONTENT}: what the files hold once the steps are done and the
+//                file in the editor was saved
 //   timeoutMs    how long to wait for each step
 //   settleMs     pause between "server ready" and typing (default 500)
 //
@@ -91,6 +102,36 @@ function writeUserSettings(userDataDir) {
   fs.writeFileSync(path.join(userDataDir, "User", "settings.json"), JSON.stringify(settings, null, 2));
 }
 
+// Installed in the page (page.evaluate): what the steps read from the editor's DOM.
+function installReaders() {
+  const clean = (t) => (t ?? "").replace(/\u00a0/g, " ");
+  const spans = () => [...document.querySelectorAll(".monaco-editor .view-lines span")];
+  window.codegenE2E = {
+    // Monaco renders ghost text as token spans with non-breaking spaces.
+    ghost() {
+      const inline = [...document.querySelectorAll(".monaco-editor .ghost-text-decoration")];
+      const parts = inline.length ? inline : [...document.querySelectorAll(".monaco-editor .ghost-text")];
+      return clean(parts.map((el) => el.textContent).join(""));
+    },
+    // The text shown struck through (a next edit's replaced text), and the line it is on.
+    struck() {
+      const found = spans().filter(
+        (el) => !el.children.length && getComputedStyle(el).textDecorationLine.includes("line-through"),
+      );
+      return {
+        text: clean(found.map((el) => el.textContent).join("")),
+        line: clean(found[0]?.closest(".view-line")?.textContent),
+      };
+    },
+    // Whether a line shows `text`, in its own text or in a decoration after it.
+    shows(text) {
+      return spans().some(
+        (el) => clean(el.textContent).includes(text) || clean(getComputedStyle(el, "::after").content).includes(text),
+      );
+    },
+  };
+}
+
 async function main() {
   const userDataDir = path.join(config.stateDir, "user-data");
   const extensionsDir = path.join(config.stateDir, "extensions");
@@ -127,65 +168,114 @@ async function main() {
     page = await browser.newPage({ viewport: { width: 1100, height: 560 } });
     await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(config.workspace)}`);
     await page.waitForSelector(".monaco-workbench", { timeout });
+    await page.evaluate(installReaders);
     step("workbench shown");
 
-    await page.keyboard.press("Control+P");
-    await page.waitForSelector(".quick-input-widget input", { timeout });
-    await page.keyboard.type(config.file);
-    await page.waitForSelector(`.quick-input-list .monaco-list-row`, { timeout });
-    await page.keyboard.press("Enter");
-    const editor = page.locator(".editor-instance .monaco-editor .view-lines").first();
-    await editor.waitFor({ timeout });
-    await editor.click();
-    await page.keyboard.press("Control+End");
+    const open = async (file) => {
+      await page.keyboard.press("Control+P");
+      await page.waitForSelector(".quick-input-widget input", { timeout });
+      await page.keyboard.type(file);
+      // Click the file's row: until the list is filtered, the first row may be a recent file.
+      const name = path.basename(file);
+      await page.locator(".quick-input-list .monaco-list-row", { hasText: name }).first().click({ timeout });
+      await page.waitForSelector(`.tab.active[data-resource-name="${name}"]`, { timeout });
+      const editor = page.locator(".editor-instance .monaco-editor .view-lines").first();
+      await editor.waitFor({ timeout });
+      await editor.click();
+      await page.keyboard.press("Control+End");
+    };
+    await open(config.file);
     step("file open");
 
     // The status bar item shows that the extension activated, and when the model is ready.
     const status = page.locator('[id="codegen.codegen.codegen.status"]');
     await status.waitFor({ timeout });
     // Ready shows the sparkle icon; an error icon means the server did not start.
-    await page.waitForSelector(
-      '[id="codegen.codegen.codegen.status"] :is(.codicon-sparkle, .codicon-error)',
-      { timeout },
-    );
-    if (await status.locator(".codicon-error").count()) {
-      throw new Error(`the server did not start: ${await status.getAttribute("aria-label")}`);
-    }
+    const STATUS_ICON = '[id="codegen.codegen.codegen.status"] :is(.codicon-sparkle, .codicon-error)';
+    const ready = async () => {
+      await page.waitForSelector(STATUS_ICON, { timeout });
+      if (await status.locator(".codicon-error").count()) {
+        throw new Error(`the server did not start: ${await status.getAttribute("aria-label")}`);
+      }
+    };
+    await ready();
     step("server ready");
 
     // The provider registration reaches the editor shortly after the server is up.
     await page.waitForTimeout(config.settleMs ?? 500);
-    await page.keyboard.type(config.type, { delay: 40 });
     const ghost = page.locator(".monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text").first();
-    await ghost.waitFor({ timeout });
-    // Monaco renders ghost text as token spans with non-breaking spaces.
-    const ghostText = await page.evaluate(() => {
-      const inline = [...document.querySelectorAll(".monaco-editor .ghost-text-decoration")];
-      const parts = inline.length ? inline : [...document.querySelectorAll(".monaco-editor .ghost-text")];
-      return parts.map((el) => el.textContent).join("").replace(/\u00a0/g, " ");
-    });
-    step("ghost text shown");
-    fs.mkdirSync(path.dirname(config.screenshot), { recursive: true });
-    await page.screenshot({ path: config.screenshot });
+    let ghostText;
+    const struckSeen = [];
+    const settingsFile = path.join(config.workspace, ".vscode", "settings.json");
     for (const s of config.steps ?? []) {
+      if (s.open) await open(s.open);
+      if (s.settings) {
+        const current = JSON.parse(fs.readFileSync(settingsFile, "utf8"));
+        fs.writeFileSync(settingsFile, JSON.stringify({ ...current, ...s.settings }, null, 2));
+      }
+      if (s.ready) {
+        // The restart takes the ready icon away (the server starts, then loads its model).
+        await page.waitForSelector(STATUS_ICON, { state: "detached", timeout }).catch(async (err) => {
+          throw new Error(`the server did not restart: ${await status.getAttribute("aria-label")} (${err})`);
+        });
+        await ready();
+        await page.waitForTimeout(config.settleMs ?? 500);
+      }
+      if (s.type !== undefined) await page.keyboard.type(s.type, { delay: 40 });
       if (s.press) await page.keyboard.press(s.press);
-      if (s.ghost) await ghost.waitFor({ state: s.ghost === "shown" ? "visible" : "hidden", timeout });
-      step(s.press ? `pressed ${s.press}` : `ghost text ${s.ghost}`);
+      if (s.ghost) {
+        await ghost.waitFor({ state: s.ghost === "shown" ? "visible" : "hidden", timeout });
+        if (s.ghost === "shown" && ghostText === undefined) ghostText = await page.evaluate(() => window.codegenE2E.ghost());
+      }
+      if (s.struck !== undefined) {
+        const want = { text: s.struck ?? "", line: s.line };
+        const found = await page.waitForFunction(
+          (w) => {
+            const got = window.codegenE2E.struck();
+            return got.text === w.text && (w.line === undefined || w.line === null || got.line === w.line) && got;
+          },
+          want,
+          { timeout },
+        ).catch(async (err) => {
+          const got = await page.evaluate(() => window.codegenE2E.struck());
+          throw new Error(`struck through: ${JSON.stringify(got)}, not ${JSON.stringify(want)} (${err})`);
+        });
+        struckSeen.push(await found.jsonValue()); // as it was when it matched
+      }
+      if (s.hint) {
+        await page.waitForFunction((want) => window.codegenE2E.shows(want), s.hint, { timeout });
+      }
+      if (s.cursor) {
+        const position = page.locator('[id="status.editor.selection"]');
+        await page.waitForFunction(
+          (want) => document.querySelector('[id="status.editor.selection"]')?.textContent.includes(want),
+          s.cursor, { timeout },
+        ).catch(async (err) => {
+          throw new Error(`cursor not at ${s.cursor}: ${await position.innerText().catch(() => "?")} (${err})`);
+        });
+      }
+      if (s.screenshot) {
+        fs.mkdirSync(path.dirname(s.screenshot), { recursive: true });
+        await page.screenshot({ path: s.screenshot });
+      }
+      step(JSON.stringify(s));
     }
 
-    await page.keyboard.press("Tab");
     await page.keyboard.press("Control+S");
-    const file = path.join(config.workspace, config.file);
     const deadline = Date.now() + timeout;
-    let content = fs.readFileSync(file, "utf8");
-    while (content !== config.expect && Date.now() < deadline) {
+    const contents = () =>
+      Object.fromEntries(Object.keys(config.expect).map((f) => [f, fs.readFileSync(path.join(config.workspace, f), "utf8")]));
+    let content = contents();
+    const same = () => Object.entries(config.expect).every(([f, want]) => content[f] === want);
+    while (!same() && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 200));
-      content = fs.readFileSync(file, "utf8");
+      content = contents();
     }
-    step("accepted and saved");
+    step("saved");
     const statusText = (await status.innerText()).trim();
-    const ok = content === config.expect;
-    console.log(JSON.stringify({ ok, content, ghostText, statusText, steps, ...(ok ? {} : { error: "unexpected file content" }) }));
+    const ok = same();
+    const error = ok ? {} : { error: "unexpected file content" };
+    console.log(JSON.stringify({ ok, content, ghostText, struck: struckSeen, statusText, steps, ...error }));
     return ok;
   } catch (err) {
     if (page) await page.screenshot({ path: path.join(config.stateDir, "failure.png") }).catch(() => {});

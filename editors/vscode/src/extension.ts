@@ -4,7 +4,8 @@
  */
 import * as vscode from "vscode";
 import { refreshStatus, registerCommands, type CommandContext } from "./commands";
-import { CodegenServer } from "./server";
+import { NextEditController } from "./nextEditView";
+import { CodegenServer, LANGUAGES } from "./server";
 import { parseServerStatus } from "./status";
 import { needsRestart, readSettings, type Settings } from "./settings";
 import { StatusBar } from "./statusBar";
@@ -59,16 +60,19 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }
   };
   const ctx: CommandContext = { server: running, statusBar, log, restart: start };
+  const nextEdits = new NextEditController(running, log, settings.nextEdit, LANGUAGES);
 
   context.subscriptions.push(
     log,
     statusBar,
+    nextEdits,
     ...registerCommands(ctx),
     vscode.workspace.onDidChangeConfiguration(async (event) => {
       if (!event.affectsConfiguration("codegen")) return;
       const next = currentSettings();
       const restart = needsRestart(settings, next);
       settings = next;
+      nextEdits.update(next.nextEdit);
       if (restart) {
         log.info("settings changed: restarting the server");
         await start();

@@ -173,6 +173,25 @@ export class CodegenServer {
     return this.client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args });
   }
 
+  /** Sends a request the client library does not know (such as next edits); rejects when cancelled. */
+  async request(method: string, params: object, token?: vscode.CancellationToken): Promise<unknown> {
+    if (!this.client || !this.running) {
+      throw new Error("the codegen server is not running (see `codegen: Show Log`)");
+    }
+    return this.client.sendRequest(method, params, token);
+  }
+
+  /** Sends a notification (such as an acceptance event); failures are logged. */
+  notify(method: string, params: object): void {
+    if (!this.client || !this.running) return;
+    this.client.sendNotification(method, params).catch((err) => this.log.warn(`${method}: ${String(err)}`));
+  }
+
+  /** `capabilities.experimental` of the running server's `initialize` answer. */
+  get experimentalCapabilities(): unknown {
+    return this.client?.initializeResult?.capabilities.experimental;
+  }
+
   /** The protocol converter, for turning server ranges and edits into VS Code ones. */
   get converter() {
     return this.client?.protocol2CodeConverter;

@@ -24,6 +24,13 @@ export interface AcceptanceLogSettings {
   path: string;
 }
 
+/** Next-edit suggestions (the extension asks for them; nothing is sent to the server). */
+export interface NextEditSettings {
+  enabled: boolean;
+  /** Pause after typing or moving the cursor before asking. */
+  debounceMs: number;
+}
+
 export interface Settings {
   serverPath: string;
   pythonPath: string;
@@ -38,6 +45,7 @@ export interface Settings {
   device: Device;
   completion: CompletionSettings;
   acceptanceLog: AcceptanceLogSettings;
+  nextEdit: NextEditSettings;
 }
 
 /** Reads one setting below `codegen.`; VS Code's `WorkspaceConfiguration.get` fits. */
@@ -55,6 +63,7 @@ export const DEFAULT_SETTINGS: Settings = {
   device: "auto",
   completion: { enabled: true, maxNewTokens: 96, maxLines: 12, temperature: 0, debounceMs: 60, candidates: 1 },
   acceptanceLog: { enabled: false, path: "" },
+  nextEdit: { enabled: true, debounceMs: 300 },
 };
 
 /** Settings whose change means the model must be reloaded, i.e. the server restarted. */
@@ -116,6 +125,12 @@ export function readSettings(get: SettingGetter): Settings {
         ? (get("acceptanceLog.enabled") as boolean)
         : d.acceptanceLog.enabled,
       path: text(get("acceptanceLog.path"), d.acceptanceLog.path),
+    },
+    nextEdit: {
+      enabled: typeof get("nextEdit.enabled") === "boolean"
+        ? (get("nextEdit.enabled") as boolean)
+        : d.nextEdit.enabled,
+      debounceMs: Math.floor(num(get("nextEdit.debounceMs"), d.nextEdit.debounceMs, 0)),
     },
   };
 }

@@ -71,5 +71,16 @@ test("model settings restart the server; completion settings do not", () => {
   assert.equal(needsRestart(base, from({ serverArgs: ["--model", "fake:"] })), true);
   assert.equal(needsRestart(base, from({ "completion.maxNewTokens": 16 })), false);
   assert.equal(needsRestart(base, from({ "acceptanceLog.enabled": true })), false);
+  assert.equal(needsRestart(base, from({ "nextEdit.enabled": false })), false);
   assert.equal(needsRestart(base, from({})), false);
+});
+
+test("next-edit settings: defaults, invalid values, and nothing of them sent to the server", () => {
+  assert.deepEqual(from({}).nextEdit, { enabled: true, debounceMs: 300 });
+  assert.deepEqual(from({ "nextEdit.enabled": false, "nextEdit.debounceMs": 120.7 }).nextEdit, {
+    enabled: false,
+    debounceMs: 120,
+  });
+  assert.deepEqual(from({ "nextEdit.enabled": "no", "nextEdit.debounceMs": -1 }).nextEdit, DEFAULT_SETTINGS.nextEdit);
+  assert.equal("nextEdit" in serverOptions(from({ "nextEdit.enabled": false })), false);
 });

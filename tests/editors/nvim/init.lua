@@ -73,3 +73,35 @@ end
 function _G.codegen_e2e.fake_events()
   return vim.json.encode(_G.codegen_fake and _G.codegen_fake.events or {})
 end
+
+--- The next-edit suggestion on screen in the current buffer (codegen.next_edit), as
+--- JSON: the edit, the cursor ({row, col}, 0-based) and the extmarks that show it.
+function _G.codegen_e2e.next_edit()
+  local edit, plan = require("codegen.next_edit").pending(0)
+  local ns = require("codegen.next_edit.view").namespace
+  local marks = {}
+  for _, mark in ipairs(vim.api.nvim_buf_get_extmarks(0, ns, 0, -1, { details = true })) do
+    local d = mark[4]
+    local function texts(chunks)
+      return vim.tbl_map(function(chunk) return chunk[1] end, chunks or {})
+    end
+    table.insert(marks, {
+      row = mark[2],
+      col = mark[3],
+      end_row = d.end_row,
+      end_col = d.end_col,
+      hl_group = d.hl_group,
+      virt_text = table.concat(texts(d.virt_text)),
+      virt_text_pos = d.virt_text_pos,
+      virt_lines = vim.tbl_map(function(l) return table.concat(texts(l)) end, d.virt_lines or {}),
+      sign_text = d.sign_text and vim.trim(d.sign_text) or nil,
+    })
+  end
+  local cursor = vim.api.nvim_win_get_cursor(0)
+  return vim.json.encode({
+    edit = edit or vim.NIL,
+    plan = plan or vim.NIL,
+    cursor = { cursor[1] - 1, cursor[2] },
+    marks = marks,
+  })
+end

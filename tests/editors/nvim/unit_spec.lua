@@ -85,4 +85,52 @@ case("traceback frames become quickfix items, innermost first", function()
   assert(#require("codegen.commands").traceback_items({}) == 0)
 end)
 
+case("next edit: only an answer for the document and version in the buffer is used", function()
+  local edit = require("codegen.next_edit.edit")
+  local uri = "file:///w/geo.py"
+  local e = {
+    range = { start = { line = 1, character = 11 }, ["end"] = { line = 1, character = 15 } },
+    text = "",
+    textDocument = { uri = uri, version = 7 },
+    command = { title = "t", command = "codegen.acceptInlineEdit", arguments = { "n1" } },
+  }
+  assert(edit.first_usable({ edits = { e } }, uri, 7) == e)
+  assert(edit.first_usable({ edits = { e } }, uri, 8) == nil)
+  assert(edit.first_usable({ edits = { e } }, "file:///w/other.py", 7) == nil)
+  assert(edit.first_usable({ edits = {} }, uri, 7) == nil)
+  assert(edit.first_usable(nil, uri, 7) == nil and edit.first_usable({ edits = { {} } }, uri, 7) == nil)
+  assert(edit.id(e) == "n1" and edit.id({ range = e.range, text = "" }) == nil)
+end)
+
+case("next edit: where it goes, what it shows, where the cursor ends", function()
+  local edit = require("codegen.next_edit.edit")
+  local function range(sl, sc, el, ec)
+    return { start = { line = sl, character = sc }, ["end"] = { line = el, character = ec } }
+  end
+  local lines = { "def area(w, height):", "    check(width)", "    return width * height" }
+  local p = assert(edit.plan(lines, { range = range(1, 11, 1, 15), text = "" }, "utf-16"))
+  assert(p.row == 1 and p.col == 11 and p.end_row == 1 and p.end_col == 15 and p.inline)
+  assert(vim.deep_equal(p.result, { "    check(w)" }) and vim.deep_equal(p.cursor, { 1, 11 }))
+  assert(edit.at(p, 1) and not edit.at(p, 0) and not edit.at(p, 2))
+  -- UTF-16 columns after a non-ASCII character are converted to bytes.
+  local u = assert(edit.plan({ "naïve = wïdth" }, { range = range(0, 8, 0, 13), text = "w" }, "utf-16"))
+  assert(u.col == 9 and u.end_col == 15 and vim.deep_equal(u.result, { "naïve = w" }), vim.inspect(u))
+  -- A multi-line result is shown as the lines it makes; the cursor ends after the new text.
+  local m = assert(edit.plan(lines, { range = range(1, 4, 1, 16), text = "if w:\n        check(w)" }, "utf-16"))
+  assert(not m.inline and vim.deep_equal(m.result, { "    if w:", "        check(w)" }))
+  assert(vim.deep_equal(m.cursor, { 2, 16 }))
+  local joined = assert(edit.plan(lines, { range = range(0, 20, 1, 4), text = " " }, "utf-16"))
+  assert(not joined.inline and vim.deep_equal(joined.result, { "def area(w, height): check(width)" }))
+  assert(edit.plan(lines, { range = range(5, 0, 5, 0), text = "x" }, "utf-16") == nil)
+end)
+
+case("next_edit options: defaults, invalid values replaced, server options sent", function()
+  local merged, warnings = config.merge({ next_edit = { accept = false, debounce_ms = "soon" } })
+  assert(merged.next_edit.accept == false and merged.next_edit.dismiss == "<Esc>")
+  assert(merged.next_edit.debounce_ms == 300 and #warnings == 1, vim.inspect(warnings))
+  assert(config.server_settings(merged).nextEdit == nil)
+  local s = config.server_settings(config.merge({ next_edit = { options = { linesAfter = 8 } } }))
+  assert(s.nextEdit.linesAfter == 8)
+end)
+
 io.stderr:write(vim.json.encode({ passed = passed }) .. "\n")

@@ -1,5 +1,6 @@
 --- User commands: :CodegenStatus, :CodegenToggle, :CodegenAdapter, :CodegenDocstring,
---- :CodegenDocstrings, :CodegenExplain, :CodegenLog. Each asks the server to do the work.
+--- :CodegenDocstrings, :CodegenExplain, :CodegenNextEdit, :CodegenLog. Each asks the
+--- server to do the work.
 
 local lsp = require("codegen.lsp")
 
@@ -47,6 +48,7 @@ function M.toggle()
     end
     local enabled = type(result) == "table" and result.enabled ~= false
     require("codegen.inline").set_enabled(enabled)
+    require("codegen.next_edit").set_enabled(enabled)
     vim.notify("codegen: suggestions " .. (enabled and "on" or "off"))
   end)
 end
@@ -136,6 +138,27 @@ function M.explain(traceback)
   end)
 end
 
+M.NEXT_EDIT_ACTIONS = { "suggest", "accept", "dismiss" }
+
+--- :CodegenNextEdit [suggest|accept|dismiss]: ask for a next edit at the cursor now (the
+--- default), or act on the one shown as the accept and dismiss keys do.
+---@param action string
+function M.next_edit(action)
+  local next_edit = require("codegen.next_edit")
+  local bufnr = vim.api.nvim_get_current_buf()
+  if not next_edit.attached(bufnr) then
+    report("next-edit suggestions are not on in this buffer (next_edit.enabled, or the server does not offer them)")
+  elseif action == "" or action == "suggest" then
+    next_edit.request(bufnr)
+  elseif action == "accept" or action == "dismiss" then
+    if not next_edit[action](bufnr) then
+      vim.notify("codegen: no next edit is shown")
+    end
+  else
+    report(("unknown action %q: use one of %s"):format(action, table.concat(M.NEXT_EDIT_ACTIONS, ", ")))
+  end
+end
+
 function M.create()
   local cmd = vim.api.nvim_create_user_command
   cmd("CodegenStatus", M.status, { desc = "codegen: model, device, adapter and latency" })
@@ -153,6 +176,13 @@ function M.create()
       or vim.split(vim.fn.getreg('"'), "\n", { plain = true })
     M.explain(table.concat(lines, "\n"))
   end, { range = true, desc = "codegen: traceback frames to the quickfix list, with fixes" })
+  cmd("CodegenNextEdit", function(a) M.next_edit(a.args) end, {
+    nargs = "?",
+    complete = function(lead)
+      return vim.tbl_filter(function(n) return vim.startswith(n, lead) end, M.NEXT_EDIT_ACTIONS)
+    end,
+    desc = "codegen: ask for the next edit now (or accept / dismiss the one shown)",
+  })
   cmd("CodegenLog", function() vim.cmd.edit(vim.lsp.get_log_path()) end,
     { desc = "codegen: open the LSP log" })
 end

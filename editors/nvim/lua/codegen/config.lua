@@ -10,6 +10,13 @@
 ---@field prev string|false         show the previous candidate
 ---@field dismiss string|false      hide the suggestion
 
+---@class codegen.NextEditConfig
+---@field enabled boolean           ask for next-edit suggestions in attached buffers
+---@field debounce_ms integer       pause after a change or a cursor move before asking
+---@field accept string|false       normal mode: jump to the suggested edit, then apply it
+---@field dismiss string|false      normal mode: hide it (reported to the server as rejected)
+---@field options table<string, any>  server nextEdit options, sent as given (camelCase, e.g. { linesAfter = 8 })
+
 ---@class codegen.Config
 ---@field server_path string        the codegen-lsp executable (used when `python` is nil)
 ---@field python string?            a Python with codegen installed: runs `python -m codegen.server.cli`
@@ -27,6 +34,7 @@
 ---@field inline codegen.InlineMode  "auto": native vim.lsp.inline_completion on 0.12+, else extmarks
 ---@field debounce_ms integer       wait after typing before asking (extmark fallback only)
 ---@field keymaps codegen.Keymaps   insert-mode keys, set in buffers the server attaches to
+---@field next_edit codegen.NextEditConfig  next-edit suggestions (see codegen.next_edit)
 
 local M = {}
 
@@ -55,6 +63,13 @@ M.defaults = {
     prev = "<M-[>",
     dismiss = "<C-]>",
   },
+  next_edit = {
+    enabled = true,
+    debounce_ms = 300,
+    accept = "<Tab>",
+    dismiss = "<Esc>",
+    options = {},
+  },
 }
 
 local CHOICES = {
@@ -82,6 +97,15 @@ function M.merge(opts, base)
     if merged[key] ~= nil and value ~= nil and type(merged[key]) ~= type(value) then
       table.insert(warnings, ("codegen: %s must be a %s; using the default"):format(key, type(value)))
       merged[key] = vim.deepcopy(value)
+    end
+  end
+  local next_edit, defaults = merged.next_edit, M.defaults.next_edit
+  for key, value in pairs(defaults) do
+    local ok = type(next_edit[key]) == type(value)
+      or ((key == "accept" or key == "dismiss") and next_edit[key] == false)
+    if not ok then
+      table.insert(warnings, ("codegen: next_edit.%s must be a %s; using the default"):format(key, type(value)))
+      next_edit[key] = vim.deepcopy(value)
     end
   end
   return merged, warnings
@@ -114,6 +138,9 @@ function M.server_settings(config)
   }
   if next(config.acceptance_log) then
     settings.acceptanceLog = vim.deepcopy(config.acceptance_log)
+  end
+  if next(config.next_edit.options) then
+    settings.nextEdit = vim.deepcopy(config.next_edit.options)
   end
   return settings
 end

@@ -1,5 +1,5 @@
---- :checkhealth codegen — Neovim version, Python, the server executable, and
---- whether the model loaded.
+--- :checkhealth codegen — Neovim version, Python, the server executable, whether the
+--- model loaded, and whether next-edit suggestions are on.
 
 local config = require("codegen.config")
 
@@ -44,6 +44,30 @@ local function check_python(python)
   end
 end
 
+--- Whether next-edit suggestions are on, with their keys, and whether `client`'s server offers them.
+---@param opts codegen.NextEditConfig
+---@param client vim.lsp.Client?
+local function check_next_edit(opts, client)
+  if not opts.enabled then
+    health.info("next-edit suggestions: off (next_edit.enabled = false)")
+    return
+  end
+  local function key(lhs) return lhs or "no key" end
+  health.ok(("next-edit suggestions: on (normal mode: %s jumps to the edit, then applies it; %s dismisses it)")
+    :format(key(opts.accept), key(opts.dismiss)))
+  if not client then
+    return
+  end
+  local experimental = client.server_capabilities and client.server_capabilities.experimental
+  local codegen = type(experimental) == "table" and experimental.codegen or nil
+  if type(codegen) == "table" and type(codegen.nextEdit) == "table" then
+    health.ok("the server offers next edits (" .. tostring(codegen.nextEdit.method) .. ")")
+  else
+    health.warn("the server does not offer next edits (no capabilities.experimental.codegen.nextEdit)",
+      { "Update codegen (pip install -U codegen)" })
+  end
+end
+
 local function check_model()
   local lsp = require("codegen.lsp")
   if not lsp.client() then
@@ -83,6 +107,7 @@ function M.check()
   end
   check_python(server_python(opts, server ~= "" and server or nil))
   check_model()
+  check_next_edit(opts.next_edit, require("codegen.lsp").client())
 end
 
 return M

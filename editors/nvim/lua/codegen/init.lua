@@ -1,4 +1,4 @@
---- codegen for Neovim: inline suggestions, docstrings and traceback explanations
+--- codegen for Neovim: inline suggestions, next-edit suggestions, docstrings and traceback explanations
 --- from `codegen-lsp`, a language server running a code model on your machine.
 ---
 --- ```lua
@@ -41,6 +41,7 @@ function M.start()
       local client = vim.lsp.get_client_by_id(args.data.client_id)
       if client and client.name == require("codegen.lsp").name then
         require("codegen.inline").attach(args.buf, client.id, M.options)
+        require("codegen.next_edit").attach(args.buf, client.id, M.options.next_edit)
       end
     end,
   })

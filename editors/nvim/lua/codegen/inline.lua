@@ -37,6 +37,13 @@ function M.accept(kind)
   return true
 end
 
+--- Whether an inline suggestion is on screen in `bufnr`.
+---@param bufnr integer
+---@return boolean
+function M.visible(bufnr)
+  return native.attached(bufnr) and native.visible(bufnr) or ghost.visible(bufnr)
+end
+
 --- Shows the next (`step` 1) or previous (-1) candidate.
 ---@param step integer
 function M.cycle(step)

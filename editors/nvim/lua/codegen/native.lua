@@ -139,6 +139,13 @@ function M.attached(bufnr)
   return states[bufnr] ~= nil
 end
 
+--- Whether the built-in module has a suggestion on screen in `bufnr`.
+---@param bufnr integer
+---@return boolean
+function M.visible(bufnr)
+  return on_screen(bufnr)
+end
+
 --- Inserts the next word or line of the built-in module's `item` at the cursor; the
 --- rest of it is what the next request gets (see `hook`).
 ---@param bufnr integer
