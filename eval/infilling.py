@@ -32,7 +32,7 @@ from .generate import GenerationPlan, Profile, generate_missing
 from .infill import InfillTask
 from .problems import Problem, ProblemsError, Sample, read_jsonl
 from .report import compute_metrics, write_run
-from .runs import _engine_info, _progress, _sandbox_record
+from .runs import engine_info, progress_bar, sandbox_record
 from .sandbox.pool import SandboxPool
 from .scoring import ScoredSample, TaskPlan, plan_tasks, score_samples, trusted_program
 from .truncation import Truncation, cut_at_end_marker
@@ -161,7 +161,7 @@ def score_middles(
         samples.append(Sample(task.task_id, middle, task.prefix + middle + task.suffix))
     problems = {t.task_id: t.problem for t in bench.tasks}
     plans = shared_plans([by_id[t] for t in dict.fromkeys(s.task_id for s in samples)], pool)
-    with _progress(len(samples), "scoring") as bar:
+    with progress_bar(len(samples), "scoring") as bar:
         results = score_samples(samples, problems, pool, plans, on_done=lambda: bar.update(1))
     metrics = compute_metrics(results, ks)
     metrics["benchmark"] = bench.name
@@ -204,7 +204,7 @@ def run_infilling(
         by_id[p.task_id].prefix, by_id[p.task_id].suffix
     )
     profile = Profile(f"fim-{fim.name}", f"{fim.name} FIM prompt", fim.stop_strings, build)
-    with _progress(len(bench.tasks) * plan.n, "generating") as bar:
+    with progress_bar(len(bench.tasks) * plan.n, "generating") as bar:
         rows = generate_missing(
             engine, [t.problem for t in bench.tasks], plan, profile,
             out_dir / "generations.jsonl", on_done=lambda: bar.update(1),
@@ -217,12 +217,12 @@ def run_infilling(
         "rows": len(bench.tasks),
         "rows_in_file": bench.rows_in_file,
         "truncation": truncation.name,
-        "engine": _engine_info(engine),
+        "engine": engine_info(engine),
         "generation": {**asdict(plan), "stop": list(profile.stop)},
         "fim_format": fim.name,
         "seed": plan.seed,
         **(config or {}),
-        "sandbox": _sandbox_record(pool),
+        "sandbox": sandbox_record(pool),
     }
     title = f"codegen-eval infill: {bench.name}, {engine.name}"
     write_run(out_dir, results, metrics, full_config, title,
@@ -265,7 +265,7 @@ def run_infilling_samples(
         "problems": str(bench.path),
         "truncation": truncation.name,
         **(config or {}),
-        "sandbox": _sandbox_record(pool),
+        "sandbox": sandbox_record(pool),
     }
     title = f"codegen-eval: {Path(sample_file).name} on {bench.name}"
     write_run(out_dir, results, metrics, full_config, title,

