@@ -101,7 +101,7 @@ $(EVALPLUS_STAMP): $(EVALPLUS_REQS)
 	$(EVALPLUS_VENV)/bin/python -c "import evalplus.evaluate"
 	touch $@
 
-# Full benchmark files and parity with the reference harnesses (tens of minutes; not in .ci/run yet).
+# Full benchmark files and parity with the reference harnesses (tens of minutes; .ci/run runs it after `make test`).
 test-heavy: $(STAMP) $(EVALPLUS_STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider -m heavy tests
 
@@ -123,7 +123,7 @@ $(VLLM_STAMP): $(VLLM_CONSTRAINTS)
 	$(VLLM_PY) -c "import vllm.entrypoints.openai.api_server"
 	touch $(VLLM_STAMP)
 
-# A real vLLM server on loopback, started by the tests from $(VLLM_VENV) (not in .ci/run yet).
+# A real vLLM server on loopback, started by the tests from $(VLLM_VENV) (.ci/run runs it last).
 test-vllm: $(STAMP) $(VLLM_STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider -m vllm tests
 
