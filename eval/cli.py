@@ -149,6 +149,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, type=Path, help="a codegen-train data --out dir")
     p.add_argument("--out", required=True, type=Path, help="run directory to write")
 
+    p = sub.add_parser(
+        "next-edit", help="next-edit prediction on the held-out commits of codegen-train data"
+    )
+    _add_model(p, n=1, max_tokens=160)
+    p.add_argument(
+        "--data", required=True, type=Path,
+        help="a codegen-train data --tasks next-edit --out dir (reads next_edit.jsonl)",
+    )  # fmt: skip
+    p.add_argument("--out", required=True, type=Path, help="run directory to write")
+    p.add_argument(
+        "--split", default="eval", choices=["eval", "train"],
+        help="cases to predict (default eval: the held-out commits)",
+    )  # fmt: skip
+
     p = sub.add_parser("compare", help="pass@k of two runs side by side, and a PNG plot")
     p.add_argument("a", type=Path, help="first run directory (the baseline)")
     p.add_argument("b", type=Path, help="second run directory")
@@ -182,6 +196,8 @@ def _main(argv: list[str] | None) -> int:
         return _compare(args)
     if args.command == "fim":
         return _repo_fim(args)
+    if args.command == "next-edit":
+        return _next_edit(args)
     if args.command == "usage":
         return _usage(args)
     from . import runs
@@ -365,6 +381,32 @@ def _repo_fim(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
     )  # fmt: skip
     print(f"exact_match={metrics['exact_match']:.4f}  ({metrics['tasks']} holes) -> {args.out}")
+    return 0
+
+
+def _next_edit(args: argparse.Namespace) -> int:
+    from .next_edit import load_cases, run_next_edit
+
+    if args.n != 1 or args.temperature != 0.0:
+        raise ConfigError(
+            "next-edit decodes greedily, as the server does: drop --n and --temperature"
+        )
+    if args.limit is not None and args.limit < 1:
+        raise ConfigError("--limit must be at least 1")
+    load_cases(args.data, args.split)  # a bad --data fails before the model loads
+    config = {"model": args.model, "adapter": args.adapter, "quantize": args.quantize,
+              "served_model": args.served_model,
+              "data": str(args.data), "limit": args.limit}  # fmt: skip
+    metrics = run_next_edit(
+        _load_engine(args), args.data, args.out, args.max_new_tokens, args.limit, config,
+        batch_size=args.batch_size, split=args.split,
+    )  # fmt: skip
+    print(
+        f"exact_match={metrics['exact_match']:.4f} "
+        f"location_accuracy={metrics['location_accuracy']:.4f} "
+        f"no_edit_rate={metrics['no_edit_rate']:.4f} "
+        f"reversal_ratio={metrics['reversal_ratio']:.4f}  ({metrics['tasks']} cases) -> {args.out}"
+    )
     return 0
 
 

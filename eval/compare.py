@@ -8,6 +8,9 @@ from pathlib import Path
 
 from .problems import ProblemsError, read_jsonl
 
+RATES = ("exact_match", "location_accuracy", "no_edit_rate", "reversal_ratio", "malformed_rate")
+"""Rates other runs report beside pass@k (FIM and next-edit runs), in this order."""
+
 
 @dataclass
 class Run:
@@ -44,8 +47,9 @@ def compare_runs(a: Run, b: Run) -> Comparison:
         {k for k in (*a.metrics, *b.metrics) if k.startswith("pass@")},
         key=lambda k: int(k.split("@")[1]),
     )
-    if "exact_match" in a.metrics or "exact_match" in b.metrics:
-        keys.append("exact_match")
+    for key in RATES:
+        if key in a.metrics or key in b.metrics:
+            keys.append(key)
     rows = [(k, a.metrics.get(k), b.metrics.get(k)) for k in keys]
     common = [t for t in a.solved if t in b.solved]
     gained = [t for t in common if b.solved[t] and not a.solved[t]]

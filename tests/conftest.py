@@ -81,3 +81,19 @@ def lora_adapters(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory
     """Two different LoRA adapters for ``tiny_model_dir``."""
     root = tmp_path_factory.mktemp("adapters")
     return [make_lora_adapter(tiny_model_dir, root / f"a{i}", seed=i) for i in range(2)]
+
+
+@pytest.fixture(scope="session")
+def next_edit_adapter(tmp_path_factory: pytest.TempPathFactory):
+    """The next-edit recipe (``tests/fixtures/next_edit_adapter.py``), built once per
+    session and shared by the model and editor tiers: the rename repository, a random
+    tiny base, ``codegen-train data --tasks next-edit`` and ``codegen-train sft``. A
+    :class:`~next_edit_adapter.NextEditAdapter`: paths, held-out commits, server options."""
+    import sys
+
+    fixtures = Path(__file__).resolve().parent / "fixtures"
+    if str(fixtures) not in sys.path:
+        sys.path.insert(0, str(fixtures))
+    from next_edit_adapter import build_next_edit_adapter
+
+    return build_next_edit_adapter(tmp_path_factory.mktemp("next-edit"))

@@ -15,12 +15,13 @@ from codegen.core.errors import ConfigError
 from codegen.core.fim import FIM_FORMATS
 from codegen.core.syntax import LANGUAGES
 
-from .example import TASKS
+from .example import DEFAULT_TASKS, TASKS
 from .filters import FilterConfig
 from .pipeline import DataConfig, run_pipeline
 from .tasks.docstring import DocstringConfig
 from .tasks.fim import DEFAULT_ORDER_SHARE, FimConfig
 from .tasks.fix import FixConfig
+from .tasks.next_edit import NextEditConfig
 
 
 def add_data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,8 +56,9 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     tasks = parser.add_argument_group("tasks")
     tasks.add_argument(
         "--tasks",
-        default=",".join(TASKS),
-        help="comma-separated tasks to build (default: %(default)s)",
+        default=",".join(DEFAULT_TASKS),
+        help=f"comma-separated tasks to build, of {', '.join(TASKS)} (default: %(default)s; "
+        "next-edit is opt-in)",
     )
     tasks.add_argument(
         "--fim-format",
@@ -111,6 +113,7 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
         default=DocstringConfig.max_doc_chars,
         help="longest docstring used for the docstring task (default: %(default)s)",
     )
+    _add_next_edit_arguments(parser)
     clean = parser.add_argument_group("cleaning")
     clean.add_argument(
         "--max-file-bytes",
@@ -176,6 +179,75 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_next_edit_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "next-edit (--tasks next-edit; region sizes must equal the server's nextEdit options)"
+    )
+    defaults = NextEditConfig()
+    group.add_argument(
+        "--next-edit-lines-before",
+        type=int,
+        default=defaults.lines_before,
+        help="lines above the cursor in the editable region; must equal the server's "
+        "nextEdit.linesBefore (default: %(default)s)",
+    )
+    group.add_argument(
+        "--next-edit-lines-after",
+        type=int,
+        default=defaults.lines_after,
+        help="lines below the cursor in the editable region; must equal the server's "
+        "nextEdit.linesAfter (default: %(default)s)",
+    )
+    group.add_argument(
+        "--next-edit-max-events",
+        type=int,
+        default=defaults.max_events,
+        help="recent edits shown in a prompt, as the server's nextEdit.maxEvents "
+        "(default: %(default)s)",
+    )
+    group.add_argument(
+        "--next-edit-max-commits",
+        type=int,
+        default=defaults.max_commits,
+        help="commits of each git source read, newest first; 0 disables (default: %(default)s)",
+    )
+    group.add_argument(
+        "--next-edit-max-files",
+        type=int,
+        default=defaults.max_files,
+        help="commits touching more files are skipped (default: %(default)s)",
+    )
+    group.add_argument(
+        "--next-edit-max-hunks",
+        type=int,
+        default=defaults.max_hunks,
+        help="commits with more hunks are skipped (default: %(default)s)",
+    )
+    group.add_argument(
+        "--next-edit-max-lines",
+        type=int,
+        default=defaults.max_changed_lines,
+        help="commits changing more lines (removed + added) are skipped (default: %(default)s)",
+    )
+
+
+def _next_edit_config(args: argparse.Namespace) -> NextEditConfig:
+    values = {
+        "lines_before": args.next_edit_lines_before,
+        "lines_after": args.next_edit_lines_after,
+        "max_events": args.next_edit_max_events,
+        "max_commits": args.next_edit_max_commits,
+        "max_files": args.next_edit_max_files,
+        "max_hunks": args.next_edit_max_hunks,
+        "max_changed_lines": args.next_edit_max_lines,
+    }
+    for name, value in values.items():
+        if value < 0:
+            flag = "--next-edit-" + name.replace("_", "-").replace("changed-lines", "lines")
+            raise ConfigError(f"{flag} must not be negative")
+    return NextEditConfig(**values)
+
+
 def _fraction(name: str, value: float) -> float:
     if not 0.0 <= value <= 1.0:
         raise ConfigError(f"{name} must be between 0 and 1, got {value}")
@@ -225,6 +297,7 @@ def config_from_args(args: argparse.Namespace) -> DataConfig:
             min_doc_chars=args.docstring_min_chars, max_doc_chars=args.docstring_max_chars
         ),
         fix=FixConfig(per_file=args.fix_per_file),
+        next_edit=_next_edit_config(args),
         dedup_threshold=_fraction("--dedup-threshold", args.dedup_threshold),
         humaneval=not args.no_humaneval,
         decontaminate=list(args.decontaminate),
@@ -260,12 +333,25 @@ def run_data(args: argparse.Namespace) -> int:
         f"{total.get('train', 0)} train and {total.get('eval', 0)} eval examples; "
         f"{sum(stats['redactions'].values())} secrets redacted; wrote {config.out}"
     )
+    if "next-edit" in config.tasks:
+        counts = stats["next_edit"]
+        print(
+            f"next-edit: {counts.get('commit used', 0)} commits used, "
+            f"{examples.get('train', {}).get('next-edit', 0)} train and "
+            f"{examples.get('eval', {}).get('next-edit', 0)} eval examples"
+        )
     if "log" in stats:
         log = stats["log"]
         kept = sum(log["examples"].values())
         print(
             f"acceptance logs: {log['suggestions']} suggestions, {kept} kept as FIM examples "
             f"({log['examples'].get('train', 0)} train, {log['examples'].get('eval', 0)} eval); "
+            + (
+                f"{sum(log['next_edit_examples'].values())} accepted next edits as next-edit "
+                "examples; "
+                if log.get("next_edit_examples")
+                else ""
+            )
             + ", ".join(f"{n} {reason}" for reason, n in log["reasons"].items())
         )
     return 0

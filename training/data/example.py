@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-TASKS: tuple[str, ...] = ("fim", "docstring", "fix", "lm")
+TASKS: tuple[str, ...] = ("fim", "docstring", "fix", "lm", "next-edit")
+"""Every task ``--tasks`` accepts."""
+DEFAULT_TASKS: tuple[str, ...] = ("fim", "docstring", "fix", "lm")
+"""What ``codegen-train data`` builds unless told (``next-edit`` is opt-in)."""
+FILE_TASKS: tuple[str, ...] = ("fim", "docstring", "fix", "lm")
+"""Tasks whose examples are cut from files, so split by file (``next-edit`` is split by
+commit)."""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Writing the results of `codegen-train data`: dataset, stats, manifest and gate rows."""
+"""Writing the results of `codegen-train data`: dataset, stats, manifest, gate rows and
+next-edit cases."""
 
 from __future__ import annotations
 
@@ -48,10 +49,11 @@ def write_outputs(
     stats: dict[str, Any],
     gate_rows: list[dict[str, Any]] | None = None,
     progress: bool = True,
+    next_edit_cases: list[dict[str, Any]] | None = None,
 ) -> None:
     """Write ``out/dataset`` (a DatasetDict with train/eval), ``stats.json`` and
-    ``manifest.jsonl``, and ``gate.jsonl`` when given rows for it (a stale one from an
-    earlier run with an acceptance log is removed otherwise)."""
+    ``manifest.jsonl``, ``gate.jsonl`` when given rows for it and ``next_edit.jsonl``
+    when given next-edit cases (a stale one from an earlier run is removed otherwise)."""
     import datasets
 
     if out.exists() and not out.is_dir():
@@ -82,10 +84,11 @@ def write_outputs(
         json.dumps(stats, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
     _write_jsonl(out / "manifest.jsonl", manifest)
-    if gate_rows is not None:
-        _write_jsonl(out / "gate.jsonl", gate_rows)
-    else:
-        (out / "gate.jsonl").unlink(missing_ok=True)
+    for name, extra in (("gate.jsonl", gate_rows), ("next_edit.jsonl", next_edit_cases)):
+        if extra is not None:
+            _write_jsonl(out / name, extra)
+        else:
+            (out / name).unlink(missing_ok=True)
 
 
 def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:

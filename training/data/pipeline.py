@@ -12,8 +12,10 @@ Reads top to bottom as the steps it runs:
 3. split the kept files (and the files of kept suggestions) into train/eval by a hash
    of their path;
 4. build examples (FIM/LM windows, docstrings, synthetic fixes, commit fixes, and the
-   FIM examples of kept suggestions);
-5. redact every example once more, then write dataset, stats, manifest and gate rows.
+   FIM examples of kept suggestions; with ``--tasks next-edit``, the next-edit examples
+   of commits, held out by commit, and of accepted next-edit suggestions);
+5. redact every example once more, then write dataset, stats, manifest, gate rows and
+   the next-edit cases (``next_edit.jsonl``, for ``codegen-eval next-edit``).
 
 Nothing is written before step 5, so a failure never leaves raw text behind.
 """
@@ -25,6 +27,7 @@ import random
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +39,7 @@ from codegen.core.syntax import language_for_path
 
 from .decontam import ContaminationIndex, humaneval_items, jsonl_items
 from .dedup import DuplicateIndex
-from .example import TASKS, Example
+from .example import DEFAULT_TASKS, FILE_TASKS, Example
 from .filters import FilterConfig, filter_file
 from .output import write_outputs
 from .sources import InputFile, is_git_repository, iter_source
@@ -45,6 +48,9 @@ from .tasks.commits import commit_fix_examples
 from .tasks.docstring import DocstringConfig, build_docstring_examples
 from .tasks.fim import FimConfig, build_eval_fim_examples, build_fim_examples
 from .tasks.fix import FixConfig, build_fix_examples
+from .tasks.next_edit import TASK as NEXT_EDIT
+from .tasks.next_edit import NextEditConfig, edit_format
+from .tasks.next_edit_commits import Hygiene, commit_next_edit_examples
 from .usage_log import (
     LogItem,
     LogStats,
@@ -66,12 +72,13 @@ class DataConfig:
     fim_format: str = "tiny"
     seed: int = 0
     eval_fraction: float = 0.1
-    tasks: tuple[str, ...] = TASKS
+    tasks: tuple[str, ...] = DEFAULT_TASKS
     default_language: str = "python"
     filters: FilterConfig = field(default_factory=FilterConfig)
     fim: FimConfig = field(default_factory=FimConfig)
     docstring: DocstringConfig = field(default_factory=DocstringConfig)
     fix: FixConfig = field(default_factory=FixConfig)
+    next_edit: NextEditConfig = field(default_factory=NextEditConfig)
     dedup_threshold: float = 0.7
     num_perm: int = 256
     shingle_size: int = 5
@@ -102,6 +109,7 @@ class Stats:
     decontamination: Counter[str] = field(default_factory=Counter)
     duplicates: Counter[str] = field(default_factory=Counter)
     commit_fixes: Counter[str] = field(default_factory=Counter)
+    next_edit: Counter[str] = field(default_factory=Counter)
     examples: dict[str, Counter[str]] = field(default_factory=dict)
 
     def reject(self, reason: str) -> None:
@@ -115,6 +123,7 @@ class Stats:
             "decontamination": dict(sorted(self.decontamination.items())),
             "duplicates": dict(sorted(self.duplicates.items())),
             "commit_fixes": dict(sorted(self.commit_fixes.items())),
+            "next_edit": dict(sorted(self.next_edit.items())),
             "examples": {s: dict(sorted(c.items())) for s, c in sorted(self.examples.items())},
         }
 
@@ -278,6 +287,44 @@ def commit_examples(
     return found
 
 
+def next_edit_commit_examples(
+    config: DataConfig,
+    documents: list[Document],
+    contamination: ContaminationIndex,
+    fmt: FimFormat,
+    stats: Stats,
+) -> tuple[list[tuple[Example, str, dict[str, Any]]], list[dict[str, Any]]]:
+    """``([(next-edit example, split, case row)], commit manifest rows)`` from the
+    commits of git sources, for files that were kept."""
+    if NEXT_EDIT not in config.tasks or config.next_edit.max_commits <= 0:
+        return [], []
+    found: list[tuple[Example, str, dict[str, Any]]] = []
+    rows: list[dict[str, Any]] = []
+    for source in config.sources:
+        if source.is_dir() and is_git_repository(source):
+            kept = {d.path: (d.language, d.split) for d in documents if d.source == str(source)}
+            hygiene = Hygiene(kept, contamination, stats.redactions, filters=config.filters)
+            bar = partial(tqdm, desc="commits", unit="commit", disable=not config.progress)
+            examples, manifest = commit_next_edit_examples(
+                source, hygiene, fmt, config.next_edit, config.eval_fraction, config.seed,
+                stats.next_edit, bar, by_file=bool(set(config.tasks) & set(FILE_TASKS)),
+            )  # fmt: skip
+            found += examples
+            rows += manifest
+    return found, rows
+
+
+def _clean_next_edit(example: Example, stats: Stats) -> bool:
+    """Whether a next-edit example passes the final secret scan. Unlike other rows it is
+    dropped, not patched: its case row (the eval's copy of region and events) must stay
+    the same text as the prompt."""
+    _, late = redact_secrets(example.prompt + "\n" + example.completion)
+    if late:
+        stats.redactions.update({f"late_{k}": n for k, n in late.items()})
+        stats.next_edit["late_redaction"] += 1
+    return not late
+
+
 def _redacted_row(example: Example, split: str, stats: Stats) -> dict[str, str]:
     # The safety net: pieces cut from redacted files could still join into a match.
     _, late = redact_secrets(example.prompt + "\n" + example.completion)
@@ -309,7 +356,9 @@ def run_pipeline(config: DataConfig) -> dict[str, Any]:
     log_stats = LogStats()
     suggestions = examine_log_sources(logs, config, documents, contamination, stats, log_stats)
     # Keyed by relative path: moving the repository must not reshuffle the split.
-    keys = {d.path for d in documents} | {i.file for i in suggestions if i.parts is not None}
+    keys = {d.path for d in documents} | {
+        i.file for i in suggestions if i.parts is not None or i.case is not None
+    }
     splits = assign_splits(sorted(keys), config.eval_fraction, config.seed)
     for document in documents:
         document.split = splits[document.path]
@@ -324,15 +373,33 @@ def run_pipeline(config: DataConfig) -> dict[str, Any]:
             rows[document.split].append(_redacted_row(example, document.split, stats))
     for example, split in commit_examples(config, documents, contamination, fmt, stats):
         rows[split].append(_redacted_row(example, split, stats))
+    cases: list[dict[str, Any]] = []
+    next_edits, commit_rows = next_edit_commit_examples(
+        config, documents, contamination, fmt, stats
+    )
+    manifest += commit_rows
+    for example, split, case in next_edits:
+        if _clean_next_edit(example, stats):
+            rows[split].append(example.row(split))
+            cases.append(case)
     gate_rows = []
+    edit_fmt = edit_format(fmt, config.next_edit.max_events)
     for item in suggestions:
         split = splits.get(item.file) or _hash_split(item.file, config)
         if item.parts is not None:
             example = log_example(item, split, fmt, config.fim, config.seed)
             rows[split].append(_redacted_row(example, split, stats))
             log_stats.examples[split] += 1
+        if item.case is not None:
+            example = item.case.example(edit_fmt)
+            if _clean_next_edit(example, stats):
+                rows[split].append(example.row(split))
+                cases.append(item.case.row(split, item.source, "file"))
+                log_stats.next_edit_examples[split] += 1
+            else:
+                item.case, item.reason = None, "log_redaction_failed (late)"
         manifest.append(manifest_row(item, split))
-        if item.outcome != "log_incomplete":
+        if item.outcome != "log_incomplete" and item.next_edit is None:
             gate_rows.append(gate_row(item, split))
     for split, split_rows in rows.items():
         stats.examples[split] = Counter(r["task"] for r in split_rows)
@@ -346,6 +413,7 @@ def run_pipeline(config: DataConfig) -> dict[str, Any]:
         manifest,
         result,
         gate_rows=gate_rows if logs else None,
+        next_edit_cases=cases if NEXT_EDIT in config.tasks else None,
         progress=config.progress,
     )
     return result
@@ -373,6 +441,7 @@ def examine_log_sources(
         "fim" in config.tasks,
         stats,
         redactor,
+        build_next_edit=NEXT_EDIT in config.tasks,
     )
     log_stats.reasons.update(item.reason.split(" (")[0] for item in items)
     return items
@@ -393,6 +462,7 @@ def _config_summary(config: DataConfig) -> dict[str, Any]:
         "fim": config.fim.__dict__,
         "docstring": config.docstring.__dict__,
         "fix": config.fix.__dict__,
+        "next_edit": config.next_edit.__dict__,
         "filters": config.filters.__dict__,
         "dedup": {
             "threshold": config.dedup_threshold,

@@ -1,4 +1,6 @@
-"""Acceptance logs as a source: the code users kept becomes FIM examples.
+"""Acceptance logs as a source: the code users kept becomes FIM examples (and, with
+``--tasks next-edit``, the next edits they accepted become next-edit examples: see
+:mod:`.tasks.next_edit_log`).
 
 The language server's opt-in acceptance log (:mod:`codegen.core.usage_log`) records each
 suggestion with the code around the cursor, what the user did with it and, after an
@@ -23,8 +25,9 @@ A would-be example goes through the hygiene of files and can still be dropped, w
 reason ``log_unsupported_language``, ``log_empty_kept``, ``log_redaction_failed`` (fail
 closed, also when a secret spans the cursor), ``log_contaminated (BENCHMARK NAME)``,
 ``log_duplicate (exact|same hole, of ID)`` or ``log_fim_not_requested`` (``--tasks``
-without ``fim``). Every shown suggestion, example or not, is also a labelled row for
-the gate (:func:`gate_row`, written to ``gate.jsonl``).
+without ``fim``). Every shown inline suggestion, example or not, is also a labelled row
+for the gate (:func:`gate_row`, written to ``gate.jsonl``); next-edit suggestions are not
+(the gate decides on inline completions).
 """
 
 from __future__ import annotations
@@ -55,6 +58,8 @@ from .decontam import ContaminationIndex
 from .dedup import exact_key
 from .example import Example, clip_prefix, clip_suffix
 from .tasks.fim import FimConfig, spm_share
+from .tasks.next_edit import EditCase
+from .tasks.next_edit_log import accepted_edit_case, is_next_edit_record, next_edit_outcome
 
 RETAINED_EXAMPLE = "log_retained_example"
 PARTIAL_RETAINED = "log_partial_retained"
@@ -88,15 +93,20 @@ class LogStats:
     unreadable_lines: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     examples: Counter[str] = field(default_factory=Counter)
+    """FIM examples per split."""
+    next_edit_examples: Counter[str] = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "sources": self.sources,
             "suggestions": self.suggestions,
             "unreadable_lines": self.unreadable_lines,
             "reasons": dict(sorted(self.reasons.items())),
             "examples": dict(sorted(self.examples.items())),
         }
+        if self.next_edit_examples:
+            out["next_edit_examples"] = dict(sorted(self.next_edit_examples.items()))
+        return out
 
 
 @dataclass
@@ -114,10 +124,19 @@ class LogItem:
     """The outcome, or why the hygiene dropped the example (``log_duplicate (...)``)."""
     parts: tuple[str, str, str] | None = None
     """``(prefix, middle, suffix)``, redacted and clipped, when it makes an example."""
+    next_edit: dict[str, Any] | None = None
+    """For a next-edit suggestion: its first record (the fields the server logs)."""
+    case: EditCase | None = None
+    """The next-edit example of an accepted next-edit suggestion."""
 
 
-def read_suggestions(sources: list[Path], stats: LogStats) -> list[tuple[str, Suggestion]]:
-    """``(source, suggestion)`` for every suggestion of the logs, in the order first seen.
+LoggedSuggestion = tuple[str, Suggestion, dict[str, Any] | None]
+"""``(source, suggestion, first record if it is a next-edit suggestion)``."""
+
+
+def read_suggestions(sources: list[Path], stats: LogStats) -> list[LoggedSuggestion]:
+    """``(source, suggestion, next-edit record)`` for every suggestion of the logs, in the
+    order first seen.
 
     Events of one id are folded together across sources (a log passed twice, or with its
     rotated files, counts each suggestion once); the source is the first that has it.
@@ -133,9 +152,13 @@ def read_suggestions(sources: list[Path], stats: LogStats) -> list[tuple[str, Su
         stats.unreadable_lines += read.skipped
     stats.sources += len(sources)
     records.sort(key=lambda r: float(r.get("ts") or 0.0))
+    next_edits: dict[str, dict[str, Any]] = {}
+    for record in records:
+        if is_next_edit_record(record):
+            next_edits.setdefault(record["id"], record)
     suggestions = collect(records)
     stats.suggestions += len(suggestions)
-    return [(first_source[s.id], s) for s in suggestions]
+    return [(first_source[s.id], s, next_edits.get(s.id)) for s in suggestions]
 
 
 def log_outcome(suggestion: Suggestion) -> str:
@@ -224,25 +247,38 @@ class _Examples:
 
 
 def examine_suggestions(
-    suggestions: Iterable[tuple[str, Suggestion]],
+    suggestions: Iterable[LoggedSuggestion],
     known_paths: set[str],
     contamination: ContaminationIndex,
     window_chars: int,
     build_fim: bool,
     stats: HygieneCounts,
     redactor: Redactor = redact_secrets,
+    build_next_edit: bool = False,
 ) -> list[LogItem]:
     """One :class:`LogItem` per suggestion, in log order: its outcome, and for a retained
-    one the redacted, decontaminated, deduplicated and clipped example parts.
+    one the redacted, decontaminated, deduplicated and clipped example parts (for an
+    accepted next-edit suggestion, its :class:`EditCase`).
 
     ``known_paths`` are the files of the other sources (:func:`suggestion_file`);
-    ``build_fim`` is False when ``--tasks`` leaves out ``fim``.
+    ``build_fim`` / ``build_next_edit`` say whether ``--tasks`` has ``fim`` / ``next-edit``.
     """
     seen = _Examples()
+    seen_edits: dict[str, str] = {}
     items = []
-    for source, suggestion in suggestions:
+    for source, suggestion, next_edit in suggestions:
         file = suggestion_file(suggestion, known_paths)
         language = language_for_path(file) or language_for_id(suggestion.language or "")
+        if next_edit is not None:
+            outcome = next_edit_outcome(suggestion)
+            item = LogItem(source, suggestion, file, language, outcome, outcome, None, next_edit)
+            if suggestion.accepted:
+                item.reason, item.case = accepted_edit_case(
+                    next_edit, suggestion.id, file, language, build_next_edit, contamination,
+                    stats.redactions, stats.decontamination, seen_edits, redactor,
+                )  # fmt: skip
+            items.append(item)
+            continue
         outcome = log_outcome(suggestion)
         item = LogItem(source, suggestion, file, language, outcome, outcome)
         if outcome in EXAMPLE_OUTCOMES:
@@ -311,13 +347,14 @@ def log_example(item: LogItem, split: str, fmt: FimFormat, fim: FimConfig, seed:
 
 def manifest_row(item: LogItem, split: str | None) -> dict[str, Any]:
     """The suggestion's manifest row: ``accepted`` = it became an example."""
+    example = item.parts is not None or item.case is not None
     return {
         "source": item.source,
         "path": item.file,
         "id": item.suggestion.id,
-        "accepted": item.parts is not None,
+        "accepted": example,
         "reason": item.reason,
-        "split": split if item.parts is not None else None,
+        "split": split if example else None,
     }
 
 
