@@ -71,7 +71,8 @@ def parse_single_hunk_diff(
     return path, int(hunks[0].group(1)) - 1, removed, added
 
 
-def _git(repo: Path, *args: str) -> str | None:
+def git_output(repo: Path, *args: str) -> str | None:
+    """``git -C repo ARGS``'s stdout, or None when git is missing, fails or takes over 60 s."""
     try:
         done = subprocess.run(
             ["git", "-C", str(repo), *args],
@@ -89,9 +90,11 @@ def _git(repo: Path, *args: str) -> str | None:
 
 def iter_commit_fixes(repo: Path, max_commits: int, max_lines: int = 3) -> Iterator[CommitFix]:
     """Qualifying commits of ``repo``'s current branch, newest first (none if git is unavailable)."""
-    log = _git(repo, "log", "--no-merges", "--format=%H", f"--max-count={max_commits}", "HEAD")
+    log = git_output(
+        repo, "log", "--no-merges", "--format=%H", f"--max-count={max_commits}", "HEAD"
+    )
     for commit in (log or "").split():
-        diff = _git(
+        diff = git_output(
             repo,
             "show",
             "--format=",
@@ -105,7 +108,7 @@ def iter_commit_fixes(repo: Path, max_commits: int, max_lines: int = 3) -> Itera
         if parsed is None:
             continue
         path, first_line, removed, added = parsed
-        before = _git(repo, "show", f"{commit}^:{path}")
+        before = git_output(repo, "show", f"{commit}^:{path}")
         if before is None:
             continue
         lines = before.split("\n")

@@ -21,7 +21,6 @@ for training, when there are two.
 from __future__ import annotations
 
 import re
-import subprocess
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from ..example import Example
 from ..filters import FilterConfig, check_generated
 from ..sources import VENDORED_DIRS
 from ..split import split_score
+from .commits import git_output
 from .next_edit import EditCase, Hunk, NextEditConfig, edit_format, file_cases
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
@@ -77,25 +77,9 @@ def parse_diff(diff: str) -> list[FileDiff]:
     return files
 
 
-def _git(repo: Path, *args: str) -> str | None:
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(repo), *args],
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            timeout=60,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout if done.returncode == 0 else None
-
-
 def list_commits(repo: Path, max_commits: int) -> list[tuple[str, list[str]]]:
     """``(commit, parents)`` of the current branch, newest first."""
-    log = _git(repo, "log", "--format=%H %P", f"--max-count={max_commits}", "HEAD")
+    log = git_output(repo, "log", "--format=%H %P", f"--max-count={max_commits}", "HEAD")
     out = []
     for line in (log or "").splitlines():
         sha, *parents = line.split()
@@ -138,7 +122,7 @@ def examine_commit(
     if len(parents) != 1:
         row["reason"] = "merge commit" if parents else "root commit"
         return result
-    diff = _git(repo, "show", "--format=", "--unified=0", "--no-color", "--no-ext-diff",
+    diff = git_output(repo, "show", "--format=", "--unified=0", "--no-color", "--no-ext-diff",
                 "--no-renames", sha)  # fmt: skip
     if diff is None:
         row["reason"] = "git failed"
@@ -192,8 +176,8 @@ def _usable_file(
         return "generated", None
     if file.path not in hygiene.kept:
         return "not a kept file", None
-    before = _git(repo, "show", f"{parent}:{file.path}")
-    after = _git(repo, "show", f"{sha}:{file.path}")
+    before = git_output(repo, "show", f"{parent}:{file.path}")
+    after = git_output(repo, "show", f"{sha}:{file.path}")
     if before is None or after is None:
         return "git failed", None
     texts = (before.replace("\r\n", "\n"), after.replace("\r\n", "\n"))
