@@ -118,29 +118,50 @@ def test_stop_rules_cut_the_answer(remote) -> None:
     assert by_fn.text == full[:3] and by_fn.finish_reason == "stop"
 
 
+LONG_RUN_CANDIDATES = ["if x:\n    y", "aaaa", "for i in range(10):\n", "import os\n", "x" * 10]
+"""Prompts on which the random model's greedy answer tends to run long before its EOS."""
+
+
 def test_cancelling_closes_the_stream_and_the_server_stops(remote, vllm_server: VllmServer) -> None:
+    """Cancelling mid-answer ends ``generate`` with ``cancelled`` and the server stops work.
+
+    A random model reaches its EOS sooner or later, and a fast server may finish a short
+    answer before the cancel arrives, which would test nothing. So the prompt is the one
+    whose uncancelled answer on this very server runs longest, and the cancel comes within
+    a tenth of that answer's time.
+    """
     from codegen.core.engine import CancelToken, GenerationConfig
+
+    config = GenerationConfig(max_new_tokens=1800, stop=["\x00never"])
+    runs = []
+    for prompt in LONG_RUN_CANDIDATES:
+        start = time.monotonic()
+        full = remote.generate(prompt, config)
+        runs.append((full.stats.new_tokens, time.monotonic() - start, prompt))
+    full_tokens, full_seconds, prompt = max(runs)
+    assert full_tokens >= 200, f"no candidate prompt runs long on this model: {runs}"
 
     cancel = CancelToken()
     result = {}
     before = work_counters(vllm_server)
-    config = GenerationConfig(max_new_tokens=1800, stop=["\x00never"])
 
     def run() -> None:
-        result["r"] = remote.generate("x" * 10, config, cancel)
+        result["r"] = remote.generate(prompt, config, cancel)
 
     worker = threading.Thread(target=run)
     worker.start()
     deadline = time.monotonic() + 30
     while vllm_server.metric("vllm:num_requests_running") == 0:  # cancel while decoding
         assert time.monotonic() < deadline, "the request never started"
-        time.sleep(0.05)
-    time.sleep(0.3)
+        time.sleep(0.01)
+    time.sleep(min(0.3, full_seconds / 10))
     cancel.cancel()
     worker.join(timeout=30)
     assert not worker.is_alive(), "generate did not return after cancel"
-    assert result["r"].finish_reason == "cancelled"
-    assert_server_stopped(vllm_server, before, config.max_new_tokens)
+    got = result["r"]
+    assert got.finish_reason == "cancelled", (got.finish_reason, got.stats.new_tokens, runs)
+    assert got.stats.new_tokens < full_tokens
+    assert_server_stopped(vllm_server, before, full_tokens)
 
 
 def test_token_scores_from_prompt_logprobs_equal_in_process(remote, in_process) -> None:
