@@ -1,7 +1,10 @@
 """Answer from memory: an LRU cache of suggestions and typed-ahead reuse.
 
-- :class:`CompletionCache` maps (prefix tail, suffix head, model) to the
-  final suggestion, so returning to a place already completed is instant.
+- :class:`CompletionCache` maps (the whole prompt, model, mode) to the final
+  suggestion, or to "nothing to suggest", so returning to a place already completed
+  is instant. The key is the prompt itself (a digest of it), so a change to any
+  context the prompt carries (snippets from other files, recent edits elsewhere, code
+  far from the cursor) asks the model again instead of answering from stale memory.
 - :class:`TypedAhead` remembers the last suggestion shown per document: when
   the user types characters that match its start, the remainder is the answer
   and the model is not called.
@@ -9,6 +12,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -17,9 +21,6 @@ from .gating import Scores
 
 if TYPE_CHECKING:
     from codegen.core.syntax import CompletionMode
-
-PREFIX_TAIL = 1500
-SUFFIX_HEAD = 500
 
 
 @dataclass(frozen=True)
@@ -31,11 +32,27 @@ class CachedSuggestion:
     alternatives: tuple[tuple[str, int], ...] = ()
     """Further candidates ``(text, cover)``, deduplicated."""
 
+    @property
+    def empty(self) -> bool:
+        """The remembered answer is "nothing to suggest here" (post-processing dropped it)."""
+        return not self.text
+
+
+NOTHING = CachedSuggestion("", 0)
+
+PREFIX_TAIL = 1500
+SUFFIX_HEAD = 500
+"""How much of the text around the cursor typed-ahead reuse compares."""
+
 
 def cache_key(
-    prefix: str, suffix: str, model_id: str, mode: CompletionMode
+    prompt: str, model_id: str, mode: CompletionMode, docstring: bool = False
 ) -> tuple[str, str, str, str]:
-    return prefix[-PREFIX_TAIL:], suffix[:SUFFIX_HEAD], model_id, mode
+    """The key of the answer to ``prompt``: everything the model sees, the model, the mode
+    (it sets the token limit) and whether the cursor is in a fresh docstring (its stops
+    and post-processing differ)."""
+    digest = hashlib.blake2b(prompt.encode("utf-8", "surrogatepass"), digest_size=16)
+    return digest.hexdigest(), model_id, mode, "docstring" if docstring else ""
 
 
 class CompletionCache:
@@ -78,12 +95,14 @@ class Shown:
 def typed_ahead(shown: Shown, prefix: str, suffix: str, model_id: str) -> CachedSuggestion | None:
     """The rest of ``shown`` if the user has since typed a start of it, else None.
 
-    The code after the cursor must be unchanged, and something must remain.
+    The code after the cursor must be unchanged, at least one character typed, and
+    something must remain. Back where it was shown with nothing typed, the cache answers
+    instead: it checks that the rest of the prompt (context from other files) is the same.
     """
     if model_id != shown.model_id or suffix[:SUFFIX_HEAD] != shown.suffix_head:
         return None
     old = shown.prefix_tail
-    for typed_len in range(0, len(shown.text)):
+    for typed_len in range(1, len(shown.text)):
         typed = shown.text[:typed_len]
         if not prefix.endswith(typed):
             continue

@@ -14,6 +14,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -37,7 +38,7 @@ from ..model.jobs import run_model_job
 from ..model.worker import ModelWorker
 from ..options import CompletionOptions
 from ..stats import Stats
-from .cache import CachedSuggestion, CompletionCache, TypedAhead, cache_key
+from .cache import NOTHING, CachedSuggestion, CompletionCache, TypedAhead, cache_key
 from .context import build_context
 from .debounce import AdaptiveDebounce
 from .gating import GateHolder, Scores, context_kind, features, scores_of
@@ -74,6 +75,32 @@ class Completion:
     """``model``, ``cache`` or ``typed``."""
     alternatives: tuple[tuple[str, str, int], ...] = ()
     """Further candidates as ``(id, text, cover)``, for the editor to cycle through."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One request made ready for the model: the prompt, how to decode it and filter the
+    answer, and the cache key of that answer."""
+
+    prompt: str
+    ctx: FilterContext
+    config: GenerationConfig
+    deadline: Deadline | None
+    key: tuple[str, ...]
+
+
+@dataclass
+class Background:
+    """The speculative follow-up or background prefill running for a document."""
+
+    task: asyncio.Task[None] | None = None
+    fills: tuple[str, ...] | None = None
+    """The cache key the work will fill, once it knows it (a speculation, after it built
+    its prompt); None for a prefill."""
+
+    def cancel(self) -> None:
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
 
 
 def text_before(doc: Document, line: int, col: int, limit: int = TAIL_CHARS) -> str:
@@ -144,14 +171,16 @@ class Completer:
         self.debounce = AdaptiveDebounce(self.options.debounce_ms, self.options.adaptive_debounce)
         self._latest: dict[str, int] = {}
         self._changed_at: dict[str, float] = {}
-        self._background: dict[str, tuple[tuple[str, ...] | None, asyncio.Task[None]]] = {}
-        """Per document: the speculative follow-up or background prefill running (with
-        the cache key it will fill), cancelled by the next real request."""
+        self._background: dict[str, Background] = {}
+        """Per document: the speculative follow-up or background prefill running,
+        cancelled by the next real request."""
         self._prefill_timers: dict[str, asyncio.TimerHandle] = {}
         self.generations = 0
         self.gate = GateHolder(lambda message: server.show(message))
 
     def configure(self, options: CompletionOptions) -> None:
+        if options != self.options:  # the token limits, filters or sampling may differ
+            self.cache.clear()
         self.options = options
         self.cache.size = options.cache_size
         self.debounce.base_ms = options.debounce_ms
@@ -170,8 +199,8 @@ class Completer:
         if timer is not None:
             timer.cancel()
         running = self._background.pop(uri, None)
-        if running is not None and not running[1].done():
-            running[1].cancel()
+        if running is not None:
+            running.cancel()
 
     def note_change(self, uri: str) -> None:
         """The document changed now (a keystroke): the gate's time-since-keystroke."""
@@ -213,9 +242,12 @@ class Completer:
         if mode == "none":
             return None
         kind = context_kind(current[:col], current[col:], docstring is not None)
-        key = cache_key(prefix_tail, suffix_head, model_id, mode)
-        await self._settle_background(uri, key)
-        cached = self.cache.get(key)
+        prepared = self._prepare(doc, line, col, mode, docstring, start=start)
+        await self._settle_background(uri, prepared.key)
+        cached = self.cache.get(prepared.key)
+        if cached is not None and cached.empty:  # the model had nothing to suggest here
+            server.stats.count("dropped.cache")
+            return None
         if cached is not None:
             completion = self._answer(
                 doc, line, col, cached, "cache", prefix_tail, suffix_head, start, 0.0, mode, kind
@@ -230,7 +262,7 @@ class Completer:
                 server.stats.count("debounced")
                 return None
 
-        generated, ctx = await self._generate(doc, line, col, mode, docstring, start=start)
+        generated = await self._generate(prepared, uri)
         result = generated[0] if generated else None
         if result is None or result.finish_reason == "cancelled":
             server.stats.count("superseded")
@@ -238,11 +270,12 @@ class Completer:
         if doc.version != version or server.documents.get(uri) is not doc:
             server.stats.count("stale")
             return None
-        answer = self._postprocess(generated, ctx, docstring)
+        answer = self._postprocess(generated, prepared.ctx, docstring)
         if answer is None:
             server.stats.count("dropped")
+            self.cache.put(prepared.key, NOTHING)
             return None
-        self.cache.put(key, answer)
+        self.cache.put(prepared.key, answer)
         completion = self._answer(
             doc,
             line,
@@ -293,24 +326,24 @@ class Completer:
         """Before a real request: wait for the speculation that is computing exactly its
         answer; cancel any other background work on the document (it would delay it)."""
         running = self._background.pop(uri, None)
-        if running is None:
+        if running is None or running.task is None:
             return
-        fills, task = running
+        task = running.task
         if task.done():
             return
-        if fills == key:
+        if running.fills == key:
             self.server.stats.count("speculation.awaited")
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.shield(task)
             return
         task.cancel()
 
-    def _run_background(self, uri: str, fills: tuple[str, ...] | None, work: Any) -> None:
+    def _run_background(self, uri: str, work: Callable[[Background], Awaitable[None]]) -> None:
         previous = self._background.pop(uri, None)
-        if previous is not None and not previous[1].done():
-            previous[1].cancel()
-        task = asyncio.ensure_future(work)
-        self._background[uri] = (fills, task)
+        if previous is not None:
+            previous.cancel()
+        job = self._background[uri] = Background()
+        job.task = asyncio.ensure_future(work(job))
 
     def _speculate(self, doc: Document, line: int, col: int, answer: CachedSuggestion) -> None:
         """Compute, in the background, the suggestion after accepting ``answer``."""
@@ -323,26 +356,27 @@ class Completer:
         if mode == "none":
             return
         model_id = server.host.model_id()
-        key = cache_key(
-            text_before(after, new_line, new_col), text_after(after, new_line, new_col),
-            model_id, mode,
-        )  # fmt: skip
-        if self.cache.get(key) is not None:
-            return
 
-        async def work() -> None:
-            generated, ctx = await self._generate(
-                after, new_line, new_col, mode, None, job_key=f"speculate:{doc.uri}"
-            )
+        async def work(job: Background) -> None:
+            # The prompt is built here, after the answer went out, not before it.
+            prepared = self._prepare(after, new_line, new_col, mode, None)
+            job.fills = prepared.key
+            if self.cache.get(prepared.key) is not None:
+                return
+            server.stats.count("speculation.started")
+            generated = await self._generate(prepared, doc.uri, job_key=f"speculate:{doc.uri}")
             if not generated or generated[0].finish_reason == "cancelled":
                 return
-            follow = self._postprocess(generated, ctx, None)
-            if follow is not None and server.host.model_id() == model_id:
-                self.cache.put(key, follow)
-                server.stats.count("speculation.ready")
+            if server.host.model_id() != model_id:
+                return
+            # "Nothing to suggest" is remembered too: the request after the accept then
+            # answers from memory instead of asking the model again for the same nothing.
+            self.cache.put(
+                prepared.key, self._postprocess(generated, prepared.ctx, None) or NOTHING
+            )
+            server.stats.count("speculation.ready")
 
-        server.stats.count("speculation.started")
-        self._run_background(doc.uri, key, work())
+        self._run_background(doc.uri, work)
 
     def schedule_prefill(self, uri: str, line: int, character: int) -> None:
         """After an edit: prefill at (line, client column) once the user pauses."""
@@ -363,7 +397,7 @@ class Completer:
             current = self.server.documents.get(uri)
             if current is None or current.version != version:
                 return  # typed on: the next pause will prefill
-            self._run_background(uri, None, self._prefill(current, line, character))
+            self._run_background(uri, lambda _job: self._prefill(current, line, character))
 
         self._prefill_timers[uri] = loop.call_later(pause / 1000, fire)
 
@@ -379,13 +413,14 @@ class Completer:
         if mode == "none":
             mode = "line"
         server.stats.count("prefill.started")
-        generated, _ = await self._generate(
-            doc, line, col, mode, None, job_key=f"prefill:{doc.uri}", prefill=True
+        prepared = self._prepare(doc, line, col, mode, None, prefill=True)
+        generated = await self._generate(
+            prepared, doc.uri, job_key=f"prefill:{doc.uri}", prefill=True
         )
         if generated and generated[0].finish_reason != "cancelled":
             server.stats.count("prefill.done")
 
-    async def _generate(
+    def _prepare(
         self,
         doc: Document,
         line: int,
@@ -394,18 +429,14 @@ class Completer:
         docstring: DocstringSite | None = None,
         *,
         start: float | None = None,
-        job_key: str | None = None,
         prefill: bool = False,
-    ) -> tuple[list[GenerationResult], FilterContext]:
-        """The first candidate (at ``completion.temperature``) and the sampled alternatives
-        (``completion.candidates`` in all), in one model job (keyed ``job_key``, default the
-        document: a newer job with the key supersedes it). ``start``: when the request
-        began, for ``completion.deadlineMs``. ``prefill``: only fill the KV cache."""
+    ) -> Prepared:
+        """The prompt at a position with all its context, the decoding settings and the
+        cache key. ``start``: when the request began, for ``completion.deadlineMs``.
+        ``prefill``: only fill the KV cache."""
         server, opts = self.server, self.options
         engine = server.host.engine
         assert engine is not None
-        if hasattr(engine, "logprobs"):  # a remote engine: ask for them only when used
-            engine.logprobs = server.acceptance.enabled or bool(opts.gate)
         window = build_context(
             doc.lines, line, col, engine.count_tokens, opts.max_context_tokens, opts.prefix_ratio
         )
@@ -468,7 +499,21 @@ class Completer:
         )
         if prefill:  # the prompt into the cache: nothing decoded in process, one token remote
             config = replace(config, max_new_tokens=1 if server.host.remote else 0)
+        key = cache_key(prompt, server.host.model_id(), mode, docstring is not None)
+        return Prepared(prompt, ctx, config, deadline, key)
 
+    async def _generate(
+        self, prepared: Prepared, uri: str, *, job_key: str | None = None, prefill: bool = False
+    ) -> list[GenerationResult]:
+        """The first candidate (at ``completion.temperature``) and the sampled alternatives
+        (``completion.candidates`` in all), in one model job (keyed ``job_key``, default the
+        document: a newer job with the key supersedes it)."""
+        server, opts = self.server, self.options
+        engine = server.host.engine
+        assert engine is not None
+        if hasattr(engine, "logprobs"):  # a remote engine: ask for them only when used
+            engine.logprobs = server.acceptance.enabled or bool(opts.gate)
+        prompt, config, deadline = prepared.prompt, prepared.config, prepared.deadline
         extra = 0 if prefill else min(max(opts.candidates, 1), MAX_CANDIDATES) - 1
         alternative = replace(
             config,
@@ -493,7 +538,7 @@ class Completer:
             return [first, *more]
 
         try:
-            return await run_model_job(server.worker, job_key or doc.uri, run) or [], ctx
+            return await run_model_job(server.worker, job_key or uri, run) or []
         except asyncio.CancelledError:
             server.stats.count("cancelled")
             raise

@@ -13,14 +13,16 @@ from codegen.server.completion.debounce import AdaptiveDebounce
 
 def test_lru_evicts_least_recently_used():
     cache = CompletionCache(size=2)
-    a, b, c = (cache_key(p, "", "m", "single") for p in "abc")
+    a, b, c = (cache_key(p, "m", "single") for p in "abc")
     cache.put(a, CachedSuggestion("1", 0))
     cache.put(b, CachedSuggestion("2", 0))
     assert cache.get(a) is not None  # a is now the most recent
     cache.put(c, CachedSuggestion("3", 0))
     assert cache.get(b) is None
     assert cache.get(a).text == "1"
-    assert cache_key("x", "", "m", "single") != cache_key("x", "", "other-model", "single")
+    assert cache_key("x", "m", "single") != cache_key("x", "other-model", "single")
+    assert cache_key("x", "m", "single") != cache_key("x", "m", "multi")
+    assert cache_key("x", "m", "multi") != cache_key("x", "m", "multi", docstring=True)
 
 
 def test_typed_ahead_answers_the_remainder():
@@ -33,6 +35,8 @@ def test_typed_ahead_answers_the_remainder():
     # the code after the cursor changed, or another model
     assert memory.lookup("u", "def f(x):\n    ret", "\nz", "m") is None
     assert memory.lookup("u", "def f(x):\n    ret", "\n", "other") is None
+    # nothing typed yet: the cache answers (it compares the whole prompt)
+    assert memory.lookup("u", "def f(x):\n    ", "\n", "m") is None
     # everything typed: nothing left to suggest
     assert memory.lookup("u", "def f(x):\n    return x + 1", "\n", "m") is None
 
