@@ -33,12 +33,11 @@ a caller passes.
 
 from __future__ import annotations
 
-import functools
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from .engine import (
     CancelToken,
@@ -47,6 +46,7 @@ from .engine import (
     GenerationStats,
     apply_stop_rules,
 )
+from .kv_buffers import growing_layer, layers_kv, merge_batches, mergeable, pad_left, trim_padding
 from .sampling import Sampler, row_draws
 
 DEFAULT_MAX_BATCH_TOKENS = 32768
@@ -145,12 +145,14 @@ class BatchDecoder:
                     if on_finish:
                         on_finish(row)
                 return
-            if pending and len(active) < slots and (not active or _mergeable(cache)):
+            if pending and len(active) < slots and (not active or mergeable(cache)):
                 joining = pending[: slots - len(active)]
                 del pending[: len(joining)]
                 room = _room(active + joining)
                 new = self._prefill(joining, room)
-                cache, mask, next_pos, logits = _merge((cache, mask, next_pos, logits), new, room)
+                cache, mask, next_pos, logits = merge_batches(
+                    (cache, mask, next_pos, logits), new, room
+                )
                 active += joining
                 sampler, padded = None, not bool(mask.all())
             if sampler is None:
@@ -158,7 +160,7 @@ class BatchDecoder:
             tokens = sampler(logits)
             free = self._take(active, tokens.tolist(), start, on_finish)
             if free:
-                if pending and _mergeable(cache):
+                if pending and mergeable(cache):
                     batch = (cache, mask, next_pos, tokens)
                     free = self._refill(active, free, pending, batch, start, on_finish)
                 live = [b for b in range(len(active)) if b not in free]
@@ -170,7 +172,7 @@ class BatchDecoder:
                     cache.batch_select_indices(index)
                     mask, next_pos, tokens = mask[index], next_pos[index], tokens[index]
                     active = [active[b] for b in live]
-                cache, mask = _trim_padding(cache, mask)
+                cache, mask = trim_padding(cache, mask)
                 sampler, padded = None, not bool(mask.all())
             mask = torch.cat([mask, mask.new_ones(len(active), 1)], dim=1)
             out = self.model(
@@ -280,7 +282,7 @@ class BatchDecoder:
             )
             for u, ids in enumerate(todo):
                 n = len(ids)
-                kv = [(k[u : u + 1, :, -n:], v[u : u + 1, :, -n:]) for k, v in _layers_kv(cache)]
+                kv = [(k[u : u + 1, :, -n:], v[u : u + 1, :, -n:]) for k, v in layers_kv(cache)]
                 self._memo[ids] = (kv, out.logits[u, -1].float())
         for ids in distinct:
             self._memo.move_to_end(ids)  # in use: evict older prompts first
@@ -316,10 +318,10 @@ class BatchDecoder:
         for layer, (keys, values) in enumerate(per_layer):
             if layer < len(cache.layers) and type(cache.layers[layer]) is not DynamicLayer:
                 # A sliding-window layer keeps positions of its own: fill it through update.
-                padded = [[_pad_left(t, width - t.shape[-2]) for t in ts] for ts in (keys, values)]
+                padded = [[pad_left(t, width - t.shape[-2]) for t in ts] for ts in (keys, values)]
                 cache.update(torch.cat(padded[0]), torch.cat(padded[1]), layer)
                 continue
-            grown = _growing_layer().around(keys, values, width, room)
+            grown = growing_layer().around(keys, values, width, room)
             if layer < len(cache.layers):
                 cache.layers[layer] = grown
             else:  # a cache that makes its layers on first use
@@ -328,148 +330,9 @@ class BatchDecoder:
         return cache, mask, mask.sum(dim=-1), torch.stack(logits)
 
 
-def _layers_kv(cache: Any) -> list[tuple[Any, Any]]:
-    return [(layer.keys, layer.values) for layer in cache.layers]
-
-
-@functools.cache
-def _growing_layer() -> Any:
-    """The cache layer of a running batch's full-attention layers (defined on first use, so
-    that importing this module needs no transformers).
-
-    A ``DynamicLayer`` whose ``keys``/``values`` are views of buffers with room for more
-    tokens: ``update`` writes the new columns in place, where ``DynamicLayer`` would
-    concatenate (copying the whole layer at every step). Out of room, it moves to a buffer
-    twice as long; if something replaced ``keys`` by another tensor, it adopts that one.
-    """
-    from transformers.cache_utils import DynamicLayer
-
-    class GrowingLayer(DynamicLayer):
-        def __init__(self, key_buffer: Any, value_buffer: Any, length: int) -> None:
-            super().__init__()
-            self.device = key_buffer.device
-            self.is_initialized = True
-            self._use(key_buffer, value_buffer, length)
-
-        @classmethod
-        def around(cls, keys: list, values: list, width: int, room: int) -> Any:
-            """A layer holding the rows of ``keys``/``values`` (``[rows, H, T, D]`` tensors)
-            right-aligned at ``width`` columns, behind zero padding, with ``room`` more."""
-            return cls(_stack_right(keys, width, room), _stack_right(values, width, room), width)
-
-        def _use(self, key_buffer: Any, value_buffer: Any, length: int) -> None:
-            self._key_buffer, self._value_buffer = key_buffer, value_buffer
-            self.keys = key_buffer[:, :, :length]
-            self.values = value_buffer[:, :, :length]
-
-        def update(self, key_states: Any, value_states: Any, *args: Any, **kwargs: Any) -> Any:
-            keys, values = cast(Any, self.keys), cast(Any, self.values)
-            length, new = keys.shape[-2], key_states.shape[-2]
-            replaced = keys.data_ptr() != self._key_buffer.data_ptr() or (
-                values.data_ptr() != self._value_buffer.data_ptr()
-            )
-            if replaced or length + new > self._key_buffer.shape[-2]:
-                room = max(new, length)
-                keys = _stack_right([keys], length, room)
-                self._use(keys, _stack_right([values], length, room), length)
-            self._key_buffer[:, :, length : length + new] = key_states
-            self._value_buffer[:, :, length : length + new] = value_states
-            self._use(self._key_buffer, self._value_buffer, length + new)
-            return self.keys, self.values
-
-        def batch_select_indices(self, indices: Any) -> None:
-            length = cast(Any, self.keys).shape[-2]
-            self._use(self._key_buffer[indices], self._value_buffer[indices], length)
-
-        def place(self, slot: int, keys: Any, values: Any) -> None:
-            """Put one row's ``[1, H, T, D]`` keys/values in row ``slot``, right-aligned at
-            the current length, behind zeros."""
-            length, n = cast(Any, self.keys).shape[-2], keys.shape[-2]
-            for buffer, states in ((self._key_buffer, keys), (self._value_buffer, values)):
-                buffer[slot, :, : length - n] = 0
-                buffer[slot, :, length - n : length] = states[0]
-
-        def drop_front(self, columns: int) -> None:
-            """Forget the first ``columns`` columns (padding no row uses any more)."""
-            length = cast(Any, self.keys).shape[-2] - columns
-            self._use(self._key_buffer[:, :, columns:], self._value_buffer[:, :, columns:], length)
-
-    return GrowingLayer
-
-
-def _stack_right(parts: list, width: int, room: int) -> Any:
-    """``parts`` (``[rows, H, T, D]`` tensors) stacked along rows, each right-aligned at
-    column ``width`` of a zero buffer ``width + room`` columns long."""
-    rows = sum(p.shape[0] for p in parts)
-    heads, _, dim = parts[0].shape[1:]
-    buffer = parts[0].new_zeros((rows, heads, width + room, dim))
-    row = 0
-    for part in parts:
-        n, length = part.shape[0], part.shape[-2]
-        buffer[row : row + n, :, width - length : width] = part
-        row += n
-    return buffer
-
-
 def _room(rows: list[BatchRow]) -> int:
     """Columns the cache needs beyond the prompt: the most tokens any row may still feed."""
     return max(max(0, r.config.max_new_tokens - len(r.generated)) for r in rows)
-
-
-def _mergeable(cache: Any) -> bool:
-    """Rows can join a running batch only when every cache layer is a plain full-attention
-    one (sliding-window layers track positions of their own)."""
-    from transformers.cache_utils import DynamicLayer
-
-    kinds = (DynamicLayer, _growing_layer())
-    return cache is None or all(type(layer) in kinds for layer in cache.layers)
-
-
-def _pad_left(tensor: Any, n: int) -> Any:
-    """``n`` zero columns before the sequence axis (-2) of a ``[B, H, T, D]`` tensor."""
-    import torch
-
-    if n <= 0:
-        return tensor
-    shape = list(tensor.shape)
-    shape[-2] = n
-    return torch.cat([tensor.new_zeros(shape), tensor], dim=-2)
-
-
-def _merge(batch: tuple, new: tuple, room: int) -> tuple:
-    """The running batch with the newly prefilled rows appended, both right-aligned, with
-    ``room`` columns to grow into."""
-    import torch
-
-    cache, mask, next_pos, logits = batch
-    new_cache, new_mask, new_pos, new_logits = new
-    if cache is None:
-        return new
-    width = max(mask.shape[1], new_mask.shape[1])
-    for i, (layer, joining) in enumerate(zip(cache.layers, new_cache.layers, strict=True)):
-        keys, values = [layer.keys, joining.keys], [layer.values, joining.values]
-        cache.layers[i] = _growing_layer().around(keys, values, width, room)
-
-    def pad_mask(m: Any) -> Any:
-        return torch.cat([m.new_zeros(m.shape[0], width - m.shape[1]), m], dim=1)
-
-    mask = torch.cat([pad_mask(mask), pad_mask(new_mask)])
-    return cache, mask, torch.cat([next_pos, new_pos]), torch.cat([logits, new_logits])
-
-
-def _trim_padding(cache: Any, mask: Any) -> tuple[Any, Any]:
-    """Drop leading columns that no remaining row uses (padding only)."""
-    used = mask.any(dim=0).nonzero()
-    first = int(used[0]) if len(used) else 0
-    if first == 0 or not _mergeable(cache):
-        return cache, mask
-    for layer in cache.layers:
-        if isinstance(layer, _growing_layer()):
-            layer.drop_front(first)
-        else:
-            layer.keys = layer.keys[:, :, first:]
-            layer.values = layer.values[:, :, first:]
-    return cache, mask[:, first:]
 
 
 def _advance(row: BatchRow, token: int, stop_ids: set[int], decode: Callable) -> None:

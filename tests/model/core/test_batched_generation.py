@@ -300,7 +300,7 @@ def test_running_cache_is_written_in_place_and_grows_when_out_of_room() -> None:
     and a replaced tensor keep the same contents as plain concatenation."""
     import torch
 
-    from codegen.core.batch_generation import _growing_layer
+    from codegen.core.kv_buffers import growing_layer
 
     generator = torch.Generator().manual_seed(0)
 
@@ -308,7 +308,7 @@ def test_running_cache_is_written_in_place_and_grows_when_out_of_room() -> None:
         return torch.randn((rows, 2, length, 4), generator=generator)
 
     short, long = kv(1, 2), kv(1, 3)
-    layer = _growing_layer().around([short, long], [-short, -long], width=3, room=2)
+    layer = growing_layer().around([short, long], [-short, -long], width=3, room=2)
     expected = torch.cat([torch.cat([torch.zeros((1, 2, 1, 4)), short], dim=2), long])
     assert torch.equal(layer.keys, expected) and torch.equal(layer.values, -expected)
     assert layer.get_seq_length() == 3
