@@ -27,6 +27,7 @@ import signal
 import sys
 import tempfile
 import time
+import traceback
 from dataclasses import dataclass, field
 
 from . import isolation as iso_
@@ -124,11 +125,18 @@ def serve(jobs_fd: int, results_fd: int, policy: SandboxPolicy) -> int:
     """Isolate this process once, say so on ``results_fd``, then run each job read from
     ``jobs_fd`` and write its outcome, until the pool closes the pipe."""
     pid = os.getpid()  # as the pool sees it (the PID namespace comes next)
-    iso_.prctl(iso_.PR_SET_PDEATHSIG, signal.SIGKILL)
-    iso_.prctl(iso_.PR_SET_DUMPABLE, 0)
-    box = _enter_namespaces(policy)
-    iso_.prctl(iso_.PR_SET_CHILD_SUBREAPER, 1)
-    iso_.drop_bounding_set()  # once here; every sample inherits the empty set
+    try:
+        iso_.prctl(iso_.PR_SET_PDEATHSIG, signal.SIGKILL)
+        iso_.prctl(iso_.PR_SET_DUMPABLE, 0)
+        box = _enter_namespaces(policy)
+        iso_.prctl(iso_.PR_SET_CHILD_SUBREAPER, 1)
+        iso_.drop_bounding_set()  # once here; every sample inherits the empty set
+    except Exception as err:
+        # Say why instead of ready: a forked launcher leaves through os._exit, which
+        # would swallow the traceback, and the pool would only see the pipe close.
+        traceback.print_exc()
+        write_frame(results_fd, {"error": f"{type(err).__name__}: {err}"})
+        return 70
     os.environ.clear()  # once here too: a sample's environment is PATH, HOME and TMPDIR
     os.environ["PATH"] = SAMPLE_PATH
     gc.freeze()  # forked children then leave the launcher's objects alone: fewer copied pages

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import os
 import queue
 import select
@@ -24,9 +25,14 @@ from .isolation import Isolation
 from .launcher import SandboxPolicy
 from .wire import read_frame, write_frame
 
+log = logging.getLogger(__name__)
+
 LAUNCHER_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
 _GRACE_S = 30.0
 """How long past a job's own timeout we wait before declaring its launcher hung."""
+START_ATTEMPTS = 3
+"""Tries to get a launcher ready when a pool opens: one that fails to start is replaced by
+a launcher process of its own, and only a failure every time is an error."""
 
 
 class SandboxError(RuntimeError):
@@ -82,7 +88,8 @@ class _Launcher:
         ready = read_frame(self.results_r)
         if not ready or "ready" not in ready:
             self.close()
-            raise SandboxError("the sandbox launcher failed to start; see its error above")
+            why = (ready or {}).get("error") or "it exited without a word (see its stderr)"
+            raise SandboxError(f"the sandbox launcher failed to start: {why}")
         self.isolation = Isolation(**ready["ready"])
         self.cgroup_dir = ready.get("cgroup")
         if self.proc is None and type(ready.get("pid")) is int:
@@ -101,7 +108,10 @@ class _Launcher:
             return None
 
     def close(self) -> None:
-        for fd in (self.jobs_w, self.results_r):
+        fds, self.jobs_w, self.results_r = (self.jobs_w, self.results_r), -1, -1
+        for fd in fds:  # once only: a second close could hit a reused descriptor number
+            if fd < 0:
+                continue
             try:
                 os.close(fd)
             except OSError:
@@ -146,8 +156,11 @@ class SandboxPool:
         self._first, pipes = _start(self.policy, self.workers)
         self._launchers = [_Launcher(jobs_w, results_r) for jobs_w, results_r in pipes]
         try:
-            for launcher in self._launchers:
-                launcher.wait_ready()
+            for slot, launcher in enumerate(self._launchers):
+                try:
+                    launcher.wait_ready()
+                except SandboxError as err:
+                    self._launchers[slot] = self._replacement(err)
         except SandboxError:
             self.close_launchers()
             raise
@@ -158,6 +171,17 @@ class SandboxPool:
         ]
         for thread in self._threads:
             thread.start()
+
+    def _replacement(self, failure: SandboxError) -> _Launcher:
+        """A launcher process of its own for one that failed to start, or the error when
+        :data:`START_ATTEMPTS` tries all fail (a platform that cannot isolate, a bug)."""
+        for _ in range(START_ATTEMPTS - 1):
+            log.warning("%s; starting another", failure)
+            try:
+                return _Launcher.standalone(self.policy)
+            except SandboxError as err:
+                failure = err
+        raise failure
 
     def submit(self, job: dict, results: queue.Queue, priority: int = 1) -> None:
         """Queue ``job``; its outcome will be put on ``results``. Jobs of a lower
