@@ -1,10 +1,11 @@
 """Answer from memory: an LRU cache of suggestions and typed-ahead reuse.
 
-- :class:`CompletionCache` maps (the whole prompt, model, mode) to the final
-  suggestion, or to "nothing to suggest", so returning to a place already completed
-  is instant. The key is the prompt itself (a digest of it), so a change to any
-  context the prompt carries (snippets from other files, recent edits elsewhere, code
-  far from the cursor) asks the model again instead of answering from stale memory.
+- :class:`CompletionCache` maps (prefix tail, suffix head, model, mode, context from
+  elsewhere) to the final suggestion, or to "nothing to suggest", so returning to a
+  place already completed is instant. "Context from elsewhere" is a fingerprint of what
+  the prompt may take from other files (their versions, the recent ranges of other
+  documents), so a change there asks the model again instead of answering from stale
+  memory; computing it costs microseconds, not a prompt build.
 - :class:`TypedAhead` remembers the last suggestion shown per document: when
   the user types characters that match its start, the remainder is the answer
   and the model is not called.
@@ -42,17 +43,30 @@ NOTHING = CachedSuggestion("", 0)
 
 PREFIX_TAIL = 1500
 SUFFIX_HEAD = 500
-"""How much of the text around the cursor typed-ahead reuse compares."""
+"""How much of the text around the cursor the cache and typed-ahead reuse compare."""
 
 
 def cache_key(
-    prompt: str, model_id: str, mode: CompletionMode, docstring: bool = False
-) -> tuple[str, str, str, str]:
-    """The key of the answer to ``prompt``: everything the model sees, the model, the mode
-    (it sets the token limit) and whether the cursor is in a fresh docstring (its stops
-    and post-processing differ)."""
-    digest = hashlib.blake2b(prompt.encode("utf-8", "surrogatepass"), digest_size=16)
-    return digest.hexdigest(), model_id, mode, "docstring" if docstring else ""
+    prefix: str,
+    suffix: str,
+    model_id: str,
+    mode: CompletionMode,
+    docstring: bool = False,
+    elsewhere: str = "",
+) -> tuple[str, ...]:
+    """The key of the answer at a place: the text around the cursor, the model, the mode
+    (it sets the token limit), whether the cursor is in a fresh docstring (its stops and
+    post-processing differ) and ``elsewhere`` (:func:`context_fingerprint`)."""
+    flag = "docstring" if docstring else ""
+    return prefix[-PREFIX_TAIL:], suffix[:SUFFIX_HEAD], model_id, mode, flag, elsewhere
+
+
+def context_fingerprint(parts: object) -> str:
+    """A short digest of ``parts`` (its ``repr``): what identifies the context a prompt
+    may take from other files."""
+    return hashlib.blake2b(
+        repr(parts).encode("utf-8", "backslashreplace"), digest_size=12
+    ).hexdigest()
 
 
 class CompletionCache:
@@ -97,7 +111,7 @@ def typed_ahead(shown: Shown, prefix: str, suffix: str, model_id: str) -> Cached
 
     The code after the cursor must be unchanged, at least one character typed, and
     something must remain. Back where it was shown with nothing typed, the cache answers
-    instead: it checks that the rest of the prompt (context from other files) is the same.
+    instead: it also checks that the context from other files is the same.
     """
     if model_id != shown.model_id or suffix[:SUFFIX_HEAD] != shown.suffix_head:
         return None

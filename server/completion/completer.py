@@ -14,7 +14,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Coroutine
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -38,7 +38,14 @@ from ..model.jobs import run_model_job
 from ..model.worker import ModelWorker
 from ..options import CompletionOptions
 from ..stats import Stats
-from .cache import NOTHING, CachedSuggestion, CompletionCache, TypedAhead, cache_key
+from .cache import (
+    NOTHING,
+    CachedSuggestion,
+    CompletionCache,
+    TypedAhead,
+    cache_key,
+    context_fingerprint,
+)
 from .context import build_context
 from .debounce import AdaptiveDebounce
 from .gating import GateHolder, Scores, context_kind, features, scores_of
@@ -79,27 +86,25 @@ class Completion:
 
 @dataclass(frozen=True)
 class Prepared:
-    """One request made ready for the model: the prompt, how to decode it and filter the
-    answer, and the cache key of that answer."""
+    """One request made ready for the model: the prompt, and how to decode it and filter
+    the answer."""
 
     prompt: str
     ctx: FilterContext
     config: GenerationConfig
     deadline: Deadline | None
-    key: tuple[str, ...]
 
 
 @dataclass
 class Background:
     """The speculative follow-up or background prefill running for a document."""
 
-    task: asyncio.Task[None] | None = None
+    task: asyncio.Task[None]
     fills: tuple[str, ...] | None = None
-    """The cache key the work will fill, once it knows it (a speculation, after it built
-    its prompt); None for a prefill."""
+    """The cache key the work will fill (a speculation); None for a prefill."""
 
     def cancel(self) -> None:
-        if self.task is not None and not self.task.done():
+        if not self.task.done():
             self.task.cancel()
 
 
@@ -242,9 +247,9 @@ class Completer:
         if mode == "none":
             return None
         kind = context_kind(current[:col], current[col:], docstring is not None)
-        prepared = self._prepare(doc, line, col, mode, docstring, start=start)
-        await self._settle_background(uri, prepared.key)
-        cached = self.cache.get(prepared.key)
+        key = self._key(uri, prefix_tail, suffix_head, model_id, mode, docstring is not None)
+        await self._settle_background(uri, key)
+        cached = self.cache.get(key)
         if cached is not None and cached.empty:  # the model had nothing to suggest here
             server.stats.count("dropped.cache")
             return None
@@ -262,6 +267,7 @@ class Completer:
                 server.stats.count("debounced")
                 return None
 
+        prepared = self._prepare(doc, line, col, mode, docstring, start=start)
         generated = await self._generate(prepared, uri)
         result = generated[0] if generated else None
         if result is None or result.finish_reason == "cancelled":
@@ -273,9 +279,9 @@ class Completer:
         answer = self._postprocess(generated, prepared.ctx, docstring)
         if answer is None:
             server.stats.count("dropped")
-            self.cache.put(prepared.key, NOTHING)
+            self.cache.put(key, NOTHING)
             return None
-        self.cache.put(prepared.key, answer)
+        self.cache.put(key, answer)
         completion = self._answer(
             doc,
             line,
@@ -320,13 +326,34 @@ class Completer:
             first[0], first[1], scores_of(result.logprobs, result.first_margin), tuple(rest)
         )
 
+    def _key(
+        self,
+        uri: str,
+        prefix: str,
+        suffix: str,
+        model_id: str,
+        mode: CompletionMode,
+        docstring: bool,
+    ) -> tuple[str, ...]:
+        """The cache key at a place of ``uri``, with the fingerprint of what its prompt may
+        take from elsewhere: the other open documents (by version) when snippets are on,
+        the recent ranges of other documents when that source is on."""
+        server, opts = self.server, self.options
+        parts: list[object] = []
+        if opts.snippets.enabled:
+            parts.append([(d.uri, d.version) for d in server.documents.others(uri)])
+        if opts.recent_edits.enabled:
+            parts.append([(c.uri, c.line, c.time) for c in server.edits.recent.others(uri)])
+        elsewhere = context_fingerprint(parts) if parts else ""
+        return cache_key(prefix, suffix, model_id, mode, docstring, elsewhere)
+
     # -- speculation and background prefill ------------------------------------------
 
     async def _settle_background(self, uri: str, key: tuple[str, ...]) -> None:
         """Before a real request: wait for the speculation that is computing exactly its
         answer; cancel any other background work on the document (it would delay it)."""
         running = self._background.pop(uri, None)
-        if running is None or running.task is None:
+        if running is None:
             return
         task = running.task
         if task.done():
@@ -338,12 +365,13 @@ class Completer:
             return
         task.cancel()
 
-    def _run_background(self, uri: str, work: Callable[[Background], Awaitable[None]]) -> None:
+    def _run_background(
+        self, uri: str, fills: tuple[str, ...] | None, work: Coroutine[Any, Any, None]
+    ) -> None:
         previous = self._background.pop(uri, None)
         if previous is not None:
             previous.cancel()
-        job = self._background[uri] = Background()
-        job.task = asyncio.ensure_future(work(job))
+        self._background[uri] = Background(asyncio.ensure_future(work), fills)
 
     def _speculate(self, doc: Document, line: int, col: int, answer: CachedSuggestion) -> None:
         """Compute, in the background, the suggestion after accepting ``answer``."""
@@ -356,14 +384,16 @@ class Completer:
         if mode == "none":
             return
         model_id = server.host.model_id()
+        key = self._key(
+            doc.uri, text_before(after, new_line, new_col), text_after(after, new_line, new_col),
+            model_id, mode, False,
+        )  # fmt: skip
+        if self.cache.get(key) is not None:
+            return
 
-        async def work(job: Background) -> None:
+        async def work() -> None:
             # The prompt is built here, after the answer went out, not before it.
             prepared = self._prepare(after, new_line, new_col, mode, None)
-            job.fills = prepared.key
-            if self.cache.get(prepared.key) is not None:
-                return
-            server.stats.count("speculation.started")
             generated = await self._generate(prepared, doc.uri, job_key=f"speculate:{doc.uri}")
             if not generated or generated[0].finish_reason == "cancelled":
                 return
@@ -371,12 +401,11 @@ class Completer:
                 return
             # "Nothing to suggest" is remembered too: the request after the accept then
             # answers from memory instead of asking the model again for the same nothing.
-            self.cache.put(
-                prepared.key, self._postprocess(generated, prepared.ctx, None) or NOTHING
-            )
+            self.cache.put(key, self._postprocess(generated, prepared.ctx, None) or NOTHING)
             server.stats.count("speculation.ready")
 
-        self._run_background(doc.uri, work)
+        server.stats.count("speculation.started")
+        self._run_background(doc.uri, key, work())
 
     def schedule_prefill(self, uri: str, line: int, character: int) -> None:
         """After an edit: prefill at (line, client column) once the user pauses."""
@@ -397,7 +426,7 @@ class Completer:
             current = self.server.documents.get(uri)
             if current is None or current.version != version:
                 return  # typed on: the next pause will prefill
-            self._run_background(uri, lambda _job: self._prefill(current, line, character))
+            self._run_background(uri, None, self._prefill(current, line, character))
 
         self._prefill_timers[uri] = loop.call_later(pause / 1000, fire)
 
@@ -499,8 +528,7 @@ class Completer:
         )
         if prefill:  # the prompt into the cache: nothing decoded in process, one token remote
             config = replace(config, max_new_tokens=1 if server.host.remote else 0)
-        key = cache_key(prompt, server.host.model_id(), mode, docstring is not None)
-        return Prepared(prompt, ctx, config, deadline, key)
+        return Prepared(prompt, ctx, config, deadline)
 
     async def _generate(
         self, prepared: Prepared, uri: str, *, job_key: str | None = None, prefill: bool = False

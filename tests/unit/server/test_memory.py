@@ -13,16 +13,17 @@ from codegen.server.completion.debounce import AdaptiveDebounce
 
 def test_lru_evicts_least_recently_used():
     cache = CompletionCache(size=2)
-    a, b, c = (cache_key(p, "m", "single") for p in "abc")
+    a, b, c = (cache_key(p, "", "m", "single") for p in "abc")
     cache.put(a, CachedSuggestion("1", 0))
     cache.put(b, CachedSuggestion("2", 0))
     assert cache.get(a) is not None  # a is now the most recent
     cache.put(c, CachedSuggestion("3", 0))
     assert cache.get(b) is None
     assert cache.get(a).text == "1"
-    assert cache_key("x", "m", "single") != cache_key("x", "other-model", "single")
-    assert cache_key("x", "m", "single") != cache_key("x", "m", "multi")
-    assert cache_key("x", "m", "multi") != cache_key("x", "m", "multi", docstring=True)
+    assert cache_key("x", "", "m", "single") != cache_key("x", "", "other-model", "single")
+    assert cache_key("x", "", "m", "single") != cache_key("x", "", "m", "multi")
+    assert cache_key("x", "", "m", "single") != cache_key("x", "", "m", "single", elsewhere="b")
+    assert cache_key("x", "", "m", "multi") != cache_key("x", "", "m", "multi", docstring=True)
 
 
 def test_typed_ahead_answers_the_remainder():
