@@ -260,9 +260,11 @@ def work_counters(server: VllmServer) -> tuple[float, float]:
     )
 
 
-def assert_server_stopped(server: VllmServer, before: tuple[float, float], max_tokens: int) -> None:
+def assert_server_stopped(
+    server: VllmServer, before: tuple[float, float], max_tokens: int, share: float = 0.5
+) -> None:
     """After a client went away mid-answer: vLLM runs nothing, the request never ran to
-    ``max_tokens``, and the generated-token counter stays put, far short of it."""
+    ``max_tokens``, and the generated-token counter stays put, short of ``share`` of it."""
     deadline = time.monotonic() + 10
     while server.metric("vllm:num_requests_running") > 0:
         assert time.monotonic() < deadline, "the server kept decoding after the client left"
@@ -271,4 +273,4 @@ def assert_server_stopped(server: VllmServer, before: tuple[float, float], max_t
     time.sleep(2)  # were it still decoding, the counters would keep climbing
     assert work_counters(server) == (generated, finished)
     assert finished == before[1], "the request ran to max_tokens"
-    assert generated - before[0] < max_tokens / 2, (before, generated)
+    assert generated - before[0] < max_tokens * share, (before, generated)

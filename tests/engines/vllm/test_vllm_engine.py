@@ -161,7 +161,9 @@ def test_cancelling_closes_the_stream_and_the_server_stops(remote, vllm_server: 
     got = result["r"]
     assert got.finish_reason == "cancelled", (got.finish_reason, got.stats.new_tokens, runs)
     assert got.stats.new_tokens < full_tokens
-    assert_server_stopped(vllm_server, before, full_tokens)
+    # The uncancelled answer ends at EOS after full_tokens: the server must stop short of
+    # it. How far short depends on how busy the machine is when the abort lands.
+    assert_server_stopped(vllm_server, before, full_tokens, share=1.0)
 
 
 def test_token_scores_from_prompt_logprobs_equal_in_process(remote, in_process) -> None:
