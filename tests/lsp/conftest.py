@@ -77,6 +77,17 @@ def open_doc(
     )
 
 
+def insert(client: LanguageClient, uri: str, version: int, line: int, char: int, text: str) -> None:
+    """A ``didChange`` inserting ``text`` at (line, char), the document now at ``version``."""
+    pos = types.Position(line, char)
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            types.VersionedTextDocumentIdentifier(version=version, uri=uri),
+            [types.TextDocumentContentChangePartial(types.Range(pos, pos), text)],
+        )
+    )
+
+
 async def inline(
     client: LanguageClient,
     uri: str,

@@ -8,7 +8,7 @@ import asyncio
 
 from lsprotocol import types
 
-from .conftest import inline, open_doc, running_server
+from .conftest import inline, insert, open_doc, running_server
 
 A = "file:///work/mem_a.py"
 B = "file:///work/mem_b.py"
@@ -21,16 +21,6 @@ async def counters(client) -> dict:
     return report["latency"]["counters"] | {"generations": report["generations"]}
 
 
-def edit(client, uri: str, version: int, line: int, character: int, text: str) -> None:
-    pos = types.Position(line, character)
-    client.text_document_did_change(
-        types.DidChangeTextDocumentParams(
-            types.VersionedTextDocumentIdentifier(version=version, uri=uri),
-            [types.TextDocumentContentChangePartial(types.Range(pos, pos), text)],
-        )
-    )
-
-
 async def test_a_change_to_context_from_another_file_asks_the_model_again():
     async with running_server("--model", "fake:return sum(xs)") as (client, _):
         open_doc(client, B, "def total(xs):\n    return sum(xs)\n")
@@ -40,7 +30,7 @@ async def test_a_change_to_context_from_another_file_asks_the_model_again():
         got = await counters(client)
         assert (got["answers.model"], got["answers.cache"]) == (1, 1)
         # The other file changes: its snippet (and its recent edit) in the prompt differ.
-        edit(client, B, 2, 1, 18, " + 1")
+        insert(client, B, 2, 1, 18, " + 1")
         await asyncio.sleep(0.05)
         assert (await inline(client, A, 1, 4)).items
         got = await counters(client)

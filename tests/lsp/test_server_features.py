@@ -8,19 +8,9 @@ import json
 import pytest
 from lsprotocol import types
 
-from .conftest import inline, open_doc, running_server, wait_ready
+from .conftest import inline, insert, open_doc, running_server, wait_ready
 
 URI = "file:///t.py"
-
-
-def change(client, uri: str, version: int, line: int, char: int, text: str) -> None:
-    pos = types.Position(line, char)
-    client.text_document_did_change(
-        types.DidChangeTextDocumentParams(
-            types.VersionedTextDocumentIdentifier(version=version, uri=uri),
-            [types.TextDocumentContentChangePartial(types.Range(pos, pos), text)],
-        )
-    )
 
 
 async def status(client) -> dict:
@@ -109,7 +99,7 @@ async def test_typed_ahead_answers_from_memory_without_the_model():
         open_doc(client, URI, "def f(x):\n    \n")
         first = await inline(client, URI, 1, 4)
         assert first.items[0].insert_text == "return x + 1"
-        change(client, URI, 2, 1, 4, "ret")
+        insert(client, URI, 2, 1, 4, "ret")
         out = await inline(client, URI, 1, 7, invoked=False)
         assert out.items[0].insert_text == "urn x + 1"
         assert out.items[0].range.start == types.Position(1, 7)
@@ -126,7 +116,7 @@ async def test_burst_of_keystrokes_starts_at_most_two_generations():
         open_doc(client, URI, "x = \n")
         pending = []
         for i in range(20):
-            change(client, URI, i + 2, 0, 4 + i, "a")
+            insert(client, URI, i + 2, 0, 4 + i, "a")
             pending.append(asyncio.ensure_future(inline(client, URI, 0, 5 + i, invoked=False)))
             await asyncio.sleep(0.05)
         results = await asyncio.gather(*pending)
